@@ -1,0 +1,112 @@
+"""The one place where synchronous code runs asynchronous code.
+
+Sync entry points (``runner.run()``, ``dataset.load()`` of an async-native dataset)
+call :func:`run_sync`. It picks the only safe way for the calling thread:
+
+* in a worker thread started by AnyIO (a sync node of a dagloop run), it hands the
+  coroutine back to that run's event loop, so shared resources such as the HTTP
+  connection pool of that loop are reused;
+* in a thread whose event loop is running (Jupyter, a sync call made from async
+  code), it runs the coroutine on a fresh event loop in a helper thread through a
+  blocking portal — blocking this thread but never re-entering its loop;
+* otherwise it starts an event loop for the call with :func:`anyio.run`.
+
+No ``nest_asyncio``, and no parsing of error messages to tell these cases apart.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import anyio.from_thread
+import sniffio
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+T = TypeVar("T")
+
+__all__ = ["backend_options", "default_backend", "in_event_loop_thread", "run_sync"]
+
+
+def in_event_loop_thread() -> bool:
+    """Whether an async library's event loop is running in this thread."""
+    try:
+        sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        return False
+    return True
+
+
+def _in_anyio_worker_thread() -> bool:
+    """Whether this thread was started by ``anyio.to_thread.run_sync``."""
+    try:
+        anyio.from_thread.check_cancelled()
+    except anyio.NoEventLoopError:
+        return False
+    except anyio.get_cancelled_exc_class():
+        return True  # cancelled, but still a worker thread; the call will fail cleanly
+    except RuntimeError:
+        return False  # older AnyIO releases signal "not a worker thread" this way
+    return True
+
+
+def default_backend() -> str:
+    """The backend for loops dagloop starts itself: ``DAGLOOP_BACKEND`` or asyncio."""
+    return os.environ.get("DAGLOOP_BACKEND", "asyncio")
+
+
+def backend_options(backend: str, use_uvloop: bool | None = None) -> dict[str, Any]:
+    """Options for ``backend``: uvloop for asyncio when installed, unless disabled.
+
+    Args:
+        backend: ``"asyncio"`` or ``"trio"``.
+        use_uvloop: Force uvloop on or off; ``None`` uses it when it is installed and
+            ``DAGLOOP_UVLOOP`` is not ``0``.
+    """
+    if backend != "asyncio":
+        return {}
+    if use_uvloop is None:
+        use_uvloop = os.environ.get("DAGLOOP_UVLOOP", "1") != "0" and (
+            importlib.util.find_spec("uvloop") is not None
+        )
+    return {"use_uvloop": use_uvloop}
+
+
+def run_sync(
+    func: Callable[..., Awaitable[T]],
+    *args: Any,
+    backend: str | None = None,
+    use_uvloop: bool | None = None,
+) -> T:
+    """Run ``await func(*args)`` from synchronous code and return its result.
+
+    Args:
+        func: A coroutine function.
+        *args: Its positional arguments.
+        backend: Event loop backend when a new loop is needed (default:
+            :func:`default_backend`).
+        use_uvloop: See :func:`backend_options`.
+
+    Returns:
+        What the coroutine returned; its exception propagates unchanged.
+    """
+    if _in_anyio_worker_thread():
+        result: T = anyio.from_thread.run(_call, func, *args)
+        return result
+    chosen = backend or default_backend()
+    options = backend_options(chosen, use_uvloop)
+    if in_event_loop_thread():
+        with anyio.from_thread.start_blocking_portal(chosen, options) as portal:
+            result = portal.call(_call, func, *args)
+        return result
+    return anyio.run(_call, func, *args, backend=chosen, backend_options=options)
+
+
+async def _call(func: Callable[..., Awaitable[T]], *args: Any) -> T:
+    # Accepts any awaitable-returning callable, not only ``async def`` functions.
+    result: T = await func(*args)
+    return result

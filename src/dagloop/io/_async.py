@@ -1,0 +1,76 @@
+"""Async access to any dataset, and the thread pool sync dataset I/O runs in.
+
+dagloop datasets have ``aload``/``asave``/``aexists``/``arelease``. Datasets from
+elsewhere (a ``kedro_datasets`` class, any object with ``load``/``save``) only have
+the sync methods; the helpers here run those in a worker thread so the event loop
+is never blocked by their I/O.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from anyio.lowlevel import RunVar
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+T = TypeVar("T")
+
+#: Threads that blocking dataset I/O may occupy at once, per event loop. Separate
+#: from the threads that run nodes, so slow I/O cannot starve node execution (and
+#: the other way round). 40 matches AnyIO's own default thread limiter.
+IO_THREADS = 40
+
+_io_limiter: RunVar[anyio.CapacityLimiter] = RunVar("dagloop_io_limiter")
+
+
+def io_limiter() -> anyio.CapacityLimiter:
+    """The current event loop's limiter for dataset I/O threads ("dagloop-io")."""
+    try:
+        return _io_limiter.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(IO_THREADS)
+        _io_limiter.set(limiter)
+        return limiter
+
+
+async def in_io_thread(func: Callable[..., T], *args: Any) -> T:
+    """Run blocking ``func(*args)`` in a dataset I/O thread and await its result."""
+    return await anyio.to_thread.run_sync(func, *args, limiter=io_limiter())
+
+
+async def aload(dataset: Any) -> Any:
+    """Load ``dataset`` without blocking the loop, whatever kind of dataset it is."""
+    native = getattr(dataset, "aload", None)
+    if native is not None:
+        return await native()
+    return await in_io_thread(dataset.load)
+
+
+async def asave(dataset: Any, data: Any) -> None:
+    """Save ``data`` to ``dataset`` without blocking the loop."""
+    native = getattr(dataset, "asave", None)
+    if native is not None:
+        await native(data)
+    else:
+        await in_io_thread(dataset.save, data)
+
+
+async def aexists(dataset: Any) -> bool:
+    """Check whether ``dataset``'s data exists, without blocking the loop."""
+    native = getattr(dataset, "aexists", None)
+    if native is not None:
+        return bool(await native())
+    return bool(await in_io_thread(dataset.exists))
+
+
+async def arelease(dataset: Any) -> None:
+    """Release ``dataset`` without blocking the loop."""
+    native = getattr(dataset, "arelease", None)
+    if native is not None:
+        await native()
+    else:
+        await in_io_thread(dataset.release)

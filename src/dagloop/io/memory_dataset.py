@@ -1,0 +1,123 @@
+"""``MemoryDataset``: data kept in the process, copied on the way in and out."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from dagloop.io.core import AbstractDataset, DatasetError, TCopyMode
+
+__all__ = ["MemoryDataset"]
+
+_EMPTY = object()
+
+
+class MemoryDataset(AbstractDataset[Any, Any]):
+    """Holds data in memory.
+
+    Data is copied when saved and when loaded, so a node cannot change what another
+    node receives. How it is copied follows ``copy_mode``, or the data's type:
+    pandas DataFrames and numpy arrays are ``.copy()``-ed, other data frames (Spark,
+    Polars, ...) are passed as they are, everything else is deep-copied.
+    """
+
+    # No I/O: loading and saving run inline on the event loop.
+    _INLINE_IO = True
+
+    def __init__(
+        self,
+        data: Any = _EMPTY,
+        copy_mode: TCopyMode | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Create the dataset, optionally holding ``data`` (``None`` is allowed here).
+
+        Args:
+            data: Initial data.
+            copy_mode: ``"deepcopy"``, ``"copy"`` or ``"assign"``; inferred when None.
+            metadata: Free-form information about the dataset, kept as given.
+        """
+        self._data: Any = _EMPTY
+        self._copy_mode = copy_mode
+        self.metadata = metadata
+        self._EPHEMERAL = True
+        if data is not _EMPTY:
+            self.save.__wrapped__(self, data)  # type: ignore[attr-defined]
+
+    def load(self) -> Any:
+        """A copy of the stored data.
+
+        Raises:
+            DatasetError: When nothing has been saved yet.
+        """
+        if self._data is _EMPTY:
+            raise DatasetError("Data for MemoryDataset has not been saved yet.")
+        return _copy_with_mode(
+            self._data, self._copy_mode or _infer_copy_mode(self._data)
+        )
+
+    def save(self, data: Any) -> None:
+        """Store a copy of ``data``."""
+        self._data = _copy_with_mode(data, self._copy_mode or _infer_copy_mode(data))
+
+    def _exists(self) -> bool:
+        return self._data is not _EMPTY
+
+    def _release(self) -> None:
+        self._data = _EMPTY
+
+    def _describe(self) -> dict[str, Any]:
+        if self._data is not _EMPTY:
+            return {"data": f"<{type(self._data).__name__}>"}
+        return {"data": None}
+
+
+def _infer_copy_mode(data: Any) -> TCopyMode:
+    """Pick how to copy ``data`` from its type (imports nothing that is not loaded)."""
+    import sys
+
+    pandas = sys.modules.get("pandas")
+    numpy = sys.modules.get("numpy")
+    ibis = sys.modules.get("ibis")
+    if (pandas and isinstance(data, pandas.DataFrame)) or (
+        numpy and isinstance(data, numpy.ndarray)
+    ):
+        return "copy"
+    if type(data).__name__ == "DataFrame" or (ibis and isinstance(data, ibis.Table)):
+        return "assign"
+    return "deepcopy"
+
+
+def _copy_with_mode(data: Any, copy_mode: TCopyMode) -> Any:
+    """Copy ``data`` as ``copy_mode`` says.
+
+    Raises:
+        DatasetError: For an unknown mode.
+    """
+    if copy_mode == "deepcopy":
+        return copy.deepcopy(data)
+    if copy_mode == "copy":
+        return data.copy()
+    if copy_mode == "assign":
+        return data
+    raise DatasetError(
+        f"Invalid copy mode: {copy_mode}. Possible values are: deepcopy, copy, assign."
+    )
+
+
+_MEMORY_DATASET_NAMES = {
+    "MemoryDataset",
+    "dagloop.io.MemoryDataset",
+    "dagloop.io.memory_dataset.MemoryDataset",
+    "kedro.io.MemoryDataset",
+    "kedro.io.memory_dataset.MemoryDataset",
+}
+
+
+def _is_memory_dataset(ds_or_type: Any) -> bool:
+    """Whether a dataset, or a ``type`` string from config, is a ``MemoryDataset``."""
+    if isinstance(ds_or_type, MemoryDataset):
+        return True
+    if isinstance(ds_or_type, str):
+        return ds_or_type in _MEMORY_DATASET_NAMES
+    return False
