@@ -20,13 +20,19 @@ from dagloop.io.core import (
     VersionAlreadyExistsError,
     VersionNotFoundError,
 )
+from dagloop.io.csv_dataset import CSVDataset
 from dagloop.io.data_catalog import DataCatalog, SharedMemoryDataCatalog
+from dagloop.io.http_dataset import HTTPDataset
+from dagloop.io.json_dataset import JSONDataset
 from dagloop.io.memory_dataset import MemoryDataset
+from dagloop.io.pickle_dataset import PickleDataset
 from dagloop.io.shared_memory_dataset import SharedMemoryDataset
+from dagloop.io.text_dataset import TextDataset
 
 __all__ = [
     "AbstractDataset",
     "AbstractVersionedDataset",
+    "CSVDataset",
     "CachedDataset",
     "CatalogConfigResolver",
     "CatalogProtocol",
@@ -34,10 +40,14 @@ __all__ = [
     "DatasetAlreadyExistsError",
     "DatasetError",
     "DatasetNotFoundError",
+    "HTTPDataset",
+    "JSONDataset",
     "MemoryDataset",
+    "PickleDataset",
     "SharedMemoryCatalogProtocol",
     "SharedMemoryDataCatalog",
     "SharedMemoryDataset",
+    "TextDataset",
     "Version",
     "VersionAlreadyExistsError",
     "VersionNotFoundError",

@@ -10,11 +10,12 @@ pattern with no fixed characters is the user's catch-all, and the runtime patter
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from parse import parse
+import parse
 
 from dagloop.io.core import DatasetError
 
@@ -30,6 +31,36 @@ DEFAULT_RUNTIME_PATTERN: Patterns = {"{default}": {"type": "dagloop.io.MemoryDat
 
 _PLACEHOLDER = re.compile(r"\{.*?\}")
 _logger = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parser(pattern: str) -> Any:
+    """``pattern`` compiled once: matching runs for every dataset of every run."""
+    return parse.compile(pattern)
+
+
+class _WholeName:
+    """The match of a pattern that is one placeholder, e.g. ``{default}``."""
+
+    __slots__ = ("named",)
+
+    def __init__(self, field: str, name: str) -> None:
+        self.named = {field: name}
+
+
+_SINGLE_PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")
+
+
+def _match(pattern: str, name: str) -> Any:
+    """Whole-name match of ``name`` against ``pattern`` (case-insensitive, as Kedro).
+
+    A pattern that is a single placeholder matches any non-empty name; it is the
+    runtime pattern every undeclared dataset goes through, so it skips the parser.
+    """
+    single = _SINGLE_PLACEHOLDER.fullmatch(pattern)
+    if single:
+        return _WholeName(single.group(1), name) if name else None
+    return _parser(pattern).parse(name)
 
 
 def _fetch_credentials(credentials_name: str, credentials: dict[str, Any]) -> Any:
@@ -157,7 +188,7 @@ class CatalogConfigResolver:
     @classmethod
     def _resolve_dataset_config(cls, ds_name: str, pattern: str, config: Any) -> Any:
         """Fill ``pattern``'s placeholders, captured from ``ds_name``, into ``config``."""
-        captured = parse(pattern, ds_name)
+        captured = _match(pattern, ds_name)
         return _format_strings(config, captured.named if captured else {})
 
     def list_patterns(self) -> list[str]:
@@ -168,7 +199,7 @@ class CatalogConfigResolver:
 
     @classmethod
     def _get_matches(cls, patterns: Iterable[str], ds_name: str) -> Iterator[str]:
-        return (pattern for pattern in patterns if parse(pattern, ds_name))
+        return (pattern for pattern in patterns if _match(pattern, ds_name))
 
     def match_dataset_pattern(self, ds_name: str) -> str | None:
         """The first dataset pattern matching ``ds_name``, if any."""

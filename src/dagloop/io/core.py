@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from functools import wraps
 from glob import iglob
 from pathlib import Path, PurePath, PurePosixPath
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
 from dagloop._bridge import run_sync
 from dagloop.io._async import in_io_thread
@@ -243,6 +243,20 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
     def _logger(self) -> logging.Logger:
         return _logger
 
+    @property
+    def _init_args(self) -> dict[str, Any]:
+        """The constructor arguments this dataset was built with."""
+        cached = self.__dict__.get("_init_args")
+        if cached is None:
+            call = self.__dict__.get("_init_call")
+            cached = _bind_init_args(type(self), *call) if call else {}
+            self.__dict__["_init_args"] = cached
+        return cast("dict[str, Any]", cached)
+
+    @_init_args.setter
+    def _init_args(self, value: dict[str, Any]) -> None:
+        self.__dict__["_init_args"] = value
+
     # ------------------------------------------------------------ sync wrappers
 
     @classmethod
@@ -251,7 +265,7 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
 
         @wraps(load_func)
         def load(self: Any) -> Any:
-            self._logger.debug("Loading %s", str(self))
+            self._logger.debug("Loading %s", self)
             try:
                 return load_func(self)
             except DatasetError:
@@ -273,7 +287,7 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
             if data is None:
                 raise DatasetError(_NONE_SAVE_MESSAGE)
             try:
-                self._logger.debug("Saving %s", str(self))
+                self._logger.debug("Saving %s", self)
                 save_func(self, data)
             except (DatasetError, FileNotFoundError, NotADirectoryError):
                 raise
@@ -370,7 +384,7 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
             DatasetError: When the check itself fails.
         """
         try:
-            self._logger.debug("Checking whether target of %s exists", str(self))
+            self._logger.debug("Checking whether target of %s exists", self)
             return self._exists()
         except Exception as exc:
             raise _exists_error(self, exc) from exc
@@ -389,7 +403,7 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
             DatasetError: When releasing fails.
         """
         try:
-            self._logger.debug("Releasing %s", str(self))
+            self._logger.debug("Releasing %s", self)
             self._release()
         except Exception as exc:
             raise DatasetError(
@@ -412,7 +426,7 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
         """Load the data without blocking the event loop."""
         if not self._ASYNC_LOAD:
             return self.load() if self._INLINE_IO else await in_io_thread(self.load)
-        self._logger.debug("Loading %s", str(self))
+        self._logger.debug("Loading %s", self)
         try:
             result: _DO = await self._aload()  # type: ignore[attr-defined]
         except DatasetError:
@@ -431,7 +445,7 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
             return
         if data is None:
             raise DatasetError(_NONE_SAVE_MESSAGE)
-        self._logger.debug("Saving %s", str(self))
+        self._logger.debug("Saving %s", self)
         try:
             await self._asave(data)  # type: ignore[attr-defined]
         except (DatasetError, FileNotFoundError, NotADirectoryError):
@@ -443,7 +457,7 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
         """Whether the data exists, checked without blocking the event loop."""
         if not self._ASYNC_EXISTS:
             return self.exists() if self._INLINE_IO else await in_io_thread(self.exists)
-        self._logger.debug("Checking whether target of %s exists", str(self))
+        self._logger.debug("Checking whether target of %s exists", self)
         try:
             return bool(await self._aexists())  # type: ignore[attr-defined]
         except Exception as exc:
@@ -458,19 +472,31 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
 
 
 def _record_init_args(cls: type) -> None:
-    """Wrap ``cls.__init__`` to keep its call arguments in ``self._init_args``.
+    """Wrap ``cls.__init__`` to remember how the dataset was built.
 
-    ``DataCatalog.to_config`` uses them to write the dataset back as config.
+    ``DataCatalog.to_config`` reads the arguments back as ``self._init_args``.
+    Binding them to the signature is deferred to that first read: building
+    datasets is on the path of every run, writing config is not.
     """
     init_func: Callable[..., None] = getattr(cls, "__init__")  # noqa: B009
 
     @wraps(init_func)
     def new_init(self: Any, *args: Any, **kwargs: Any) -> None:
         init_func(self, *args, **kwargs)
-        self._init_args = inspect.getcallargs(init_func, self, *args, **kwargs)
-        self._init_args.pop("self", None)
+        self.__dict__["_init_call"] = (args, kwargs)
+        self.__dict__.pop("_init_args", None)
 
     cls.__init__ = new_init  # type: ignore[misc]
+
+
+def _bind_init_args(cls: type, args: Any, kwargs: Any) -> dict[str, Any]:
+    """The arguments of a ``cls.__init__`` call by parameter name, defaults included."""
+    signature = inspect.signature(cls.__init__)  # follows the wrapper to the original
+    bound = signature.bind(None, *args, **kwargs)
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    arguments.pop(next(iter(signature.parameters)), None)  # ``self``
+    return arguments
 
 
 # ------------------------------------------------------------------- versioning
@@ -625,7 +651,7 @@ class AbstractVersionedDataset(AbstractDataset[_DI, _DO], abc.ABC):
 
     def exists(self) -> bool:
         """Whether the data exists; ``False`` when no version has been saved yet."""
-        self._logger.debug("Checking whether target of %s exists", str(self))
+        self._logger.debug("Checking whether target of %s exists", self)
         try:
             return self._exists()
         except VersionNotFoundError:
@@ -641,13 +667,13 @@ class AbstractVersionedDataset(AbstractDataset[_DI, _DO], abc.ABC):
 
     async def aload(self) -> _DO:
         """Load the resolved version without blocking the event loop."""
-        if self._ASYNC_LOAD:
+        if self._ASYNC_LOAD and self._version:
             await in_io_thread(self.resolve_load_version)
         return await super().aload()
 
     async def asave(self, data: _DI) -> None:
         """Save a new version without blocking the event loop."""
-        if not self._ASYNC_SAVE:
+        if not self._ASYNC_SAVE or not self._version:
             await super().asave(data)
             return
         save_version = self._start_versioned_save()
@@ -662,7 +688,7 @@ class AbstractVersionedDataset(AbstractDataset[_DI, _DO], abc.ABC):
         """Whether the data exists; ``False`` when no version has been saved yet."""
         if not self._ASYNC_EXISTS:
             return await super().aexists()
-        self._logger.debug("Checking whether target of %s exists", str(self))
+        self._logger.debug("Checking whether target of %s exists", self)
         try:
             return bool(await self._aexists())  # type: ignore[attr-defined]
         except VersionNotFoundError:
@@ -689,7 +715,6 @@ def parse_dataset_definition(
     Raises:
         DatasetError: When the type cannot be found or is not a dataset.
     """
-    save_version = save_version or generate_timestamp()
     config = copy.deepcopy(config)
     dataset_type = config.pop(TYPE_KEY)
     class_obj: Any = None
@@ -720,7 +745,9 @@ def parse_dataset_definition(
     if config.pop(VERSIONED_FLAG_KEY, False) or getattr(
         class_obj, VERSIONED_FLAG_KEY, False
     ):
-        config[VERSION_KEY] = Version(load_version, save_version)
+        config[VERSION_KEY] = Version(
+            load_version, save_version or generate_timestamp()
+        )
     return class_obj, config
 
 
@@ -774,9 +801,18 @@ _DEPENDENCY_DOCS = (
 )
 
 
+#: Modules under the default prefixes that failed to import, with the reason.
+#: Every undeclared dataset of every run looks up its type through these prefixes
+#: (``dagloop.io.dagloop.io...`` first); searching the file system each time for a
+#: module that is not there would dominate a run's start-up.
+_MISSING_MODULES: dict[str, str] = {}
+
+
 def _load_obj(class_path: str) -> tuple[Any | None, str | None]:
     """Import ``class_path``; return ``(class, None)`` or ``(None, why not)``."""
     module_path, _, class_name = class_path.rpartition(".")
+    if module_path in _MISSING_MODULES:
+        return None, _missing_module_reason(_MISSING_MODULES[module_path], class_path)
     try:
         available = load_obj(f"{module_path}.__all__")
     except (ModuleNotFoundError, AttributeError, ValueError):
@@ -800,8 +836,17 @@ def _load_obj(class_path: str) -> tuple[Any | None, str | None]:
             f"Make sure the dataset name is correct.",
         )
     except ModuleNotFoundError as exc:
-        return (
-            None,
-            f"{exc}. Please install the missing dependencies for {class_path}:\n"
-            f"{_DEPENDENCY_DOCS}",
-        )
+        missing = exc.name or ""
+        # Only when the path itself is missing, not a dependency of a real module.
+        if module_path.startswith(("dagloop.io.", "kedro_datasets.")) and (
+            module_path == missing or module_path.startswith(missing + ".")
+        ):
+            _MISSING_MODULES[module_path] = str(exc)
+        return None, _missing_module_reason(str(exc), class_path)
+
+
+def _missing_module_reason(error: str, class_path: str) -> str:
+    return (
+        f"{error}. Please install the missing dependencies for {class_path}:\n"
+        f"{_DEPENDENCY_DOCS}"
+    )

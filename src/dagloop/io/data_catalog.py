@@ -8,6 +8,7 @@ event loop, so many coroutines can load and save different datasets at once.
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import threading
@@ -20,6 +21,7 @@ from dagloop.io.cached_dataset import CachedDataset
 from dagloop.io.catalog_config_resolver import CatalogConfigResolver
 from dagloop.io.core import (
     TYPE_KEY,
+    VERSION_KEY,
     AbstractDataset,
     DatasetError,
     DatasetNotFoundError,
@@ -67,6 +69,15 @@ class _LazyDataset:
         )
 
 
+def _uses_placeholders(value: Any) -> bool:
+    """Whether a pattern's config fills anything in from the dataset name."""
+    if isinstance(value, dict):
+        return any(_uses_placeholders(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_uses_placeholders(v) for v in value)
+    return isinstance(value, str) and "}" in value
+
+
 def _is_versioned(dataset: Any) -> bool:
     return hasattr(dataset, "resolve_load_version") and hasattr(dataset, "_version")
 
@@ -89,8 +100,9 @@ class DataCatalog:
         """Create a catalog.
 
         Args:
-            datasets: Dataset objects by name. The dict itself is kept (not copied),
-                as Kedro does: later registrations appear in it.
+            datasets: Dataset objects by name; other values are wrapped in a
+                ``MemoryDataset``. The dict itself is kept (not copied), as Kedro
+                does: later registrations appear in it.
             config_resolver: Plain and pattern entries (see ``from_config``).
             load_versions: Version to load, per versioned dataset name.
             save_version: Version every versioned dataset saves under.
@@ -103,7 +115,13 @@ class DataCatalog:
             default_runtime_patterns=self.default_runtime_patterns
         )
         self._datasets: dict[str, Any] = datasets or {}
+        for name, value in self._datasets.items():
+            if not _is_dataset(value):
+                # Raw data, as ``catalog[name] = value`` accepts it: hold it in memory.
+                self._datasets[name] = MemoryDataset(data=value)
         self._lazy_datasets: dict[str, _LazyDataset] = {}
+        # Runtime pattern → (dataset class, constructor arguments), resolved once.
+        self._runtime_recipes: dict[str, tuple[type[Any], dict[str, Any]]] = {}
         # The registry is shared by the event loop thread and I/O or node threads;
         # this lock keeps "materialise a lazy entry and register it" atomic.
         self._lock = threading.RLock()
@@ -230,20 +248,66 @@ class DataCatalog:
         Returns:
             The dataset, or ``None`` when unknown and no fallback was asked for.
         """
-        if key not in self and not fallback_to_runtime_pattern:
-            return None
-        with self._lock:
-            if not (key in self._datasets or key in self._lazy_datasets):
-                ds_config = self._config_resolver.resolve_pattern(key)
-                if ds_config:
-                    self._add_from_config(key, ds_config)
-            lazy = self._lazy_datasets.pop(key, None)
-            if lazy:
-                self[key] = lazy.materialize()
-            dataset = self._datasets[key]
+        dataset = self._datasets.get(key)  # the common case, without the lock
+        if dataset is None:
+            with self._lock:
+                if key not in self and not fallback_to_runtime_pattern:
+                    return None
+                dataset = self._materialise(key)
         if version and _is_versioned(dataset):
             dataset = dataset._copy(_version=version)
         return dataset
+
+    def _materialise(self, key: str) -> Any:
+        """Register ``key`` from a pattern if needed and build it; lock held.
+
+        The name stays registered (as a lazy entry) until the built dataset
+        replaces it, so concurrent callers never see it missing.
+        """
+        if not (key in self._datasets or key in self._lazy_datasets):
+            if key not in self:  # only a runtime pattern matches
+                dataset = self._runtime_dataset(key)
+                if dataset is not None:
+                    self[key] = dataset
+                    return dataset
+            ds_config = self._config_resolver.resolve_pattern(key)
+            if ds_config:
+                self._add_from_config(key, ds_config)
+        lazy = self._lazy_datasets.get(key)
+        if lazy:
+            dataset = lazy.materialize()
+            del self._lazy_datasets[key]
+            self[key] = dataset
+        return self._datasets[key]
+
+    def _runtime_dataset(self, key: str) -> Any:
+        """Build ``key`` from its runtime pattern, without a round trip through config.
+
+        A run registers every undeclared dataset this way, so the pattern's
+        class is resolved once per catalog. Patterns whose entry uses the name
+        (placeholders) or versioning return ``None`` and take the general path.
+        """
+        pattern = self._config_resolver.match_runtime_pattern(key)
+        recipe = self._runtime_recipes.get(pattern)
+        if recipe is None:
+            config = self._config_resolver._get_pattern_config(pattern)
+            if _uses_placeholders(config):
+                return None
+            cls, kwargs = parse_dataset_definition(config)
+            if VERSION_KEY in kwargs:
+                return None
+            recipe = self._runtime_recipes[pattern] = (cls, kwargs)
+        cls, kwargs = recipe
+        return cls(**copy.deepcopy(kwargs))
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_lock"]  # locks cannot be copied; each copy gets its own
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     def _ipython_key_completions_(self) -> list[str]:
         return self.keys()
@@ -458,6 +522,8 @@ class DataCatalog:
         if dataset is None:
             raise DatasetNotFoundError(f"Dataset '{ds_name}' not found in the catalog")
         _logger.info("Loading data from %s (%s)...", ds_name, type(dataset).__name__)
+        if isinstance(dataset, AbstractDataset):
+            return await dataset.aload()
         return await _async.aload(dataset)
 
     async def asave(self, ds_name: str, data: Any) -> None:
@@ -466,7 +532,10 @@ class DataCatalog:
         if dataset is None:
             raise DatasetNotFoundError(f"Dataset '{ds_name}' not found in the catalog")
         _logger.info("Saving data to %s (%s)...", ds_name, type(dataset).__name__)
-        await _async.asave(dataset, data)
+        if isinstance(dataset, AbstractDataset):
+            await dataset.asave(data)
+        else:
+            await _async.asave(dataset, data)
 
     async def aexists(self, ds_name: str) -> bool:
         """Whether dataset ``ds_name``'s data exists, without blocking the loop."""
@@ -478,7 +547,10 @@ class DataCatalog:
         dataset = await self._aget(ds_name)
         if dataset is None:
             raise DatasetNotFoundError(f"Dataset '{ds_name}' not found in the catalog")
-        await _async.arelease(dataset)
+        if isinstance(dataset, AbstractDataset):
+            await dataset.arelease()
+        else:
+            await _async.arelease(dataset)
 
     # ------------------------------------------------------------------ versions
 

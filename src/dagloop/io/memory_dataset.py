@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import copy
+import enum
+import sys
 from typing import Any
 
 from dagloop.io.core import AbstractDataset, DatasetError, TCopyMode
 
 __all__ = ["MemoryDataset"]
 
-_EMPTY = object()
+
+class _Empty(enum.Enum):
+    """The "no data yet" marker: an enum member, so it survives pickling as itself."""
+
+    EMPTY = "EMPTY"
+
+
+_EMPTY = _Empty.EMPTY
 
 
 class MemoryDataset(AbstractDataset[Any, Any]):
@@ -72,10 +81,16 @@ class MemoryDataset(AbstractDataset[Any, Any]):
         return {"data": None}
 
 
+#: Types whose copy mode is always "deepcopy": checked first, as the common case.
+_PLAIN_TYPES = frozenset(
+    {int, float, str, bytes, bool, type(None), list, dict, tuple, set}
+)
+
+
 def _infer_copy_mode(data: Any) -> TCopyMode:
     """Pick how to copy ``data`` from its type (imports nothing that is not loaded)."""
-    import sys
-
+    if type(data) in _PLAIN_TYPES:
+        return "deepcopy"
     pandas = sys.modules.get("pandas")
     numpy = sys.modules.get("numpy")
     ibis = sys.modules.get("ibis")
@@ -105,11 +120,10 @@ def _copy_with_mode(data: Any, copy_mode: TCopyMode) -> Any:
     )
 
 
+# The spellings Kedro recognises, plus dagloop's module path.
 _MEMORY_DATASET_NAMES = {
     "MemoryDataset",
-    "dagloop.io.MemoryDataset",
     "dagloop.io.memory_dataset.MemoryDataset",
-    "kedro.io.MemoryDataset",
     "kedro.io.memory_dataset.MemoryDataset",
 }
 
