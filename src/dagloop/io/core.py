@@ -491,7 +491,8 @@ def _record_init_args(cls: type) -> None:
 
 def _bind_init_args(cls: type, args: Any, kwargs: Any) -> dict[str, Any]:
     """The arguments of a ``cls.__init__`` call by parameter name, defaults included."""
-    signature = inspect.signature(cls.__init__)  # follows the wrapper to the original
+    # Follows the wrapper (``__wrapped__``) to the original signature.
+    signature = inspect.signature(getattr(cls, "__init__"))  # noqa: B009
     bound = signature.bind(None, *args, **kwargs)
     bound.apply_defaults()
     arguments = dict(bound.arguments)
