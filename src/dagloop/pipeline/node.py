@@ -14,20 +14,24 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from dagloop._bridge import run_sync
 from dagloop.pipeline._outputs import split_outputs
 from dagloop.pipeline.transcoding import _strip_transcoding
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-__all__ = ["GroupedNodes", "Node", "node"]
+__all__ = ["GroupedNodes", "Node", "is_async_callable", "node"]
 
 _logger = logging.getLogger(__name__)
 
 #: What a node name or tag may contain: letters, digits, ``_``, ``.`` and ``-``.
 _VALID_NAME = re.compile(r"[\w\.-]+$")
+
+#: Where a sync node function may run.
+Executor = Literal["inline", "thread", "process"]
 
 #: The shapes ``inputs``/``outputs`` may take.
 NodeIO = str | list[str] | dict[str, str] | None
@@ -60,6 +64,7 @@ class Node:
         tags: str | Iterable[str] | None = None,
         confirms: str | list[str] | None = None,
         namespace: str | None = None,
+        executor: Executor | None = None,
     ) -> None:
         """Create a node, validating its definition.
 
@@ -75,6 +80,9 @@ class Node:
             tags: Tags for selecting nodes.
             confirms: Datasets whose ``confirm()`` is called after the node succeeds.
             namespace: Dotted namespace; prefixes the node name.
+            executor: Where a sync function runs: ``"inline"`` (on the event loop
+                thread), ``"thread"`` or ``"process"``; ``None`` follows the
+                runner. ``async def`` functions always run on the event loop.
 
         Raises:
             ValueError: When the definition is malformed (see each message).
@@ -112,6 +120,9 @@ class Node:
                     f"letters, digits, hyphens, underscores and/or fullstops."
                 )
         self._confirms = confirms
+        self._executor = _check_executor(
+            executor, name or _get_readable_func_name(func)
+        )
         self._clear_caches()
         self._validate_unique_outputs()
         self._validate_inputs_differ_from_outputs()
@@ -122,6 +133,8 @@ class Node:
         self._cached_name: str | None = None
         self._cached_key: tuple[Any, Any, Any] | None = None
         self._cached_hash: int | None = None
+        self._cached_is_async: bool | None = None
+        self._cached_is_generator: bool | None = None
 
     def _copy(self, **overwrite_params: Any) -> Node:
         """Return a new node built from this one's arguments, some replaced."""
@@ -133,6 +146,7 @@ class Node:
             "namespace": self._namespace,
             "tags": self._tags,
             "confirms": self._confirms,
+            "executor": self._executor,
         }
         params.update(overwrite_params)
         return type(self)(**params)
@@ -280,6 +294,28 @@ class Node:
         """Names of the datasets to confirm after the node succeeds."""
         return _to_list(self._confirms)
 
+    @property
+    def executor(self) -> Executor | None:
+        """Where the function runs if it is sync; ``None`` means the runner decides."""
+        return self._executor
+
+    @property
+    def is_async(self) -> bool:
+        """Whether the function is a coroutine function (runs on the event loop)."""
+        if self._cached_is_async is None:
+            self._cached_is_async = is_async_callable(self._func)
+        return self._cached_is_async
+
+    @property
+    def _is_generator(self) -> bool:
+        """Whether the function is a generator function (its outputs are streamed)."""
+        if self._cached_is_generator is None:
+            func = self._func
+            while isinstance(func, partial):
+                func = func.func
+            self._cached_is_generator = inspect.isgeneratorfunction(func)
+        return self._cached_is_generator
+
     # ----------------------------------------------------------------------- run
 
     def run(self, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -298,18 +334,37 @@ class Node:
                 node's definition.
             Exception: Whatever the function raises, unchanged.
         """
-        _logger.info("Running node: %s", str(self))
+        inputs = self._start(inputs)
+        try:
+            args, kwargs = self._call_arguments(inputs)
+            result = self._func(*args, **kwargs)
+            if inspect.iscoroutine(result):
+                result = run_sync(_awaited, result)
+            return self._outputs_to_dictionary(result)
+        except Exception as exc:
+            self._log_failure(exc)
+            raise
+
+    # The steps of ``run``, shared with the runners, which call the function
+    # through an executor (thread, process, or awaited on the event loop).
+
+    def _start(self, inputs: dict[str, Any] | None) -> dict[str, Any]:
+        """Log the start; check ``inputs`` is a dict (or None, meaning no inputs).
+
+        Raises:
+            ValueError: When ``inputs`` is neither (not logged as a node failure,
+                as in Kedro: the node never started).
+        """
+        _logger.info("Running node: %s", self)
         if not (inputs is None or isinstance(inputs, dict)):
             raise ValueError(
                 f"Node.run() expects a dictionary or None, "
                 f"but got {type(inputs)} instead"
             )
-        try:
-            args, kwargs = self._call_arguments({} if inputs is None else inputs)
-            return self._outputs_to_dictionary(self._func(*args, **kwargs))
-        except Exception as exc:
-            _logger.error("Node %s failed with error: \n%s", str(self), str(exc))
-            raise
+        return {} if inputs is None else inputs
+
+    def _log_failure(self, exc: BaseException) -> None:
+        _logger.error("Node %s failed with error: \n%s", self, exc)
 
     def _call_arguments(
         self, inputs: dict[str, Any]
@@ -377,6 +432,7 @@ def node(
     tags: str | Iterable[str] | None = None,
     confirms: str | list[str] | None = None,
     namespace: str | None = None,
+    executor: Executor | None = None,
 ) -> Node:
     """Create a :class:`Node`; see its constructor for the arguments.
 
@@ -394,10 +450,43 @@ def node(
         tags=tags,
         confirms=confirms,
         namespace=namespace,
+        executor=executor,
     )
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+EXECUTORS = ("inline", "thread", "process")
+
+
+def _check_executor(executor: Any, label: str) -> Executor | None:
+    if executor is None or executor in EXECUTORS:
+        return executor  # type: ignore[no-any-return]
+    raise ValueError(
+        f"Invalid executor {executor!r} for node '{label}': use one of "
+        f"{', '.join(repr(e) for e in EXECUTORS)}, or None to follow the runner."
+    )
+
+
+def is_async_callable(func: Any) -> bool:
+    """Whether calling ``func`` returns a coroutine.
+
+    Sees through ``functools.partial`` and callable objects with an async
+    ``__call__``.
+    """
+    while isinstance(func, partial):
+        func = func.func
+    if inspect.iscoroutinefunction(func):
+        return True
+    if inspect.isfunction(func) or inspect.ismethod(func):
+        return False  # a plain (or bound) function that is not async
+    call = inspect.getattr_static(type(func), "__call__", None)
+    return inspect.iscoroutinefunction(call)
+
+
+async def _awaited(coroutine: Any) -> Any:
+    return await coroutine
 
 
 def _node_error_message(msg: str) -> str:
