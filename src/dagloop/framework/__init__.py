@@ -1,0 +1,1 @@
+"""Framework pieces shared with Kedro projects: the hook contract."""

@@ -1,0 +1,22 @@
+"""Runners: one async core, three policies.
+
+``SequentialRunner`` runs one node at a time; ``ThreadRunner`` runs sync nodes in
+threads and ``ParallelRunner`` in processes; all of them run ``async def`` nodes as
+coroutines on the event loop. Each has ``run()`` and the awaitable ``arun()``.
+"""
+
+from __future__ import annotations
+
+from dagloop.runner.parallel_runner import ParallelRunner
+from dagloop.runner.runner import AbstractRunner
+from dagloop.runner.sequential_runner import SequentialRunner
+from dagloop.runner.task import Task
+from dagloop.runner.thread_runner import ThreadRunner
+
+__all__ = [
+    "AbstractRunner",
+    "ParallelRunner",
+    "SequentialRunner",
+    "Task",
+    "ThreadRunner",
+]

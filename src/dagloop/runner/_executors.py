@@ -1,0 +1,205 @@
+"""Where a node's function runs: on the loop, inline, in a thread or in a process.
+
+The scheduler never touches threads or processes itself; it asks
+:meth:`Executors.call` to run a node, which picks the place from the node's own
+``executor`` setting or the runner's policy, and returns the node's outputs.
+
+* ``async def`` functions are awaited on the event loop; an optional limiter
+  (``max_concurrency``) bounds how many are in flight.
+* ``inline`` calls the function on the event loop thread (cheapest; blocks the loop).
+* ``thread`` runs it in a worker thread behind the "dagloop-threads" limiter
+  (``max_workers`` of ``ThreadRunner``). A cancelled run stops waiting for it.
+* ``process`` runs it in an AnyIO worker process behind the "dagloop-processes"
+  limiter. Only the function and its argument values cross the process boundary;
+  the result comes back and is saved by the parent. Log records the function emits
+  in the worker are forwarded to the parent's loggers. Cancelling kills the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+import anyio.to_process
+import anyio.to_thread
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from dagloop.pipeline.node import Node
+
+Kind = Literal["async", "inline", "thread", "process"]
+
+
+@dataclass
+class Executors:
+    """The placement policy of one run and the limiters behind it."""
+
+    default_sync: Literal["inline", "thread", "process"]
+    thread_limiter: anyio.CapacityLimiter
+    process_limiter: anyio.CapacityLimiter
+    async_limiter: anyio.CapacityLimiter | None = None
+
+    def kind_for(self, node: Node) -> Kind:
+        """Where ``node`` runs under this policy."""
+        if node.is_async:
+            return "async"
+        return node.executor or self.default_sync
+
+    async def call(
+        self, node: Node, args: list[Any], kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Run ``node``'s function with ``args``/``kwargs``; return its mapped outputs."""
+        kind = self.kind_for(node)
+        func = node.func
+        if kind == "async":
+            if self.async_limiter is None:
+                return node._outputs_to_dictionary(await func(*args, **kwargs))
+            async with self.async_limiter:
+                return node._outputs_to_dictionary(await func(*args, **kwargs))
+        if kind == "inline":
+            return node._outputs_to_dictionary(func(*args, **kwargs))
+        if kind == "thread":
+            call = partial(_call_and_map, node, func, args, kwargs)
+            return await anyio.to_thread.run_sync(
+                call, limiter=self.thread_limiter, abandon_on_cancel=True
+            )
+        result = await self._in_process(node, func, args, kwargs)
+        return node._outputs_to_dictionary(result)
+
+    async def _in_process(
+        self,
+        node: Node,
+        func: Callable[..., Any],
+        args: list[Any],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        is_generator = node._is_generator
+        try:
+            request = pickle.dumps(
+                (func, args, kwargs, is_generator), pickle.HIGHEST_PROTOCOL
+            )
+        except Exception as exc:
+            raise ProcessTransferError(
+                f"Node '{node.name}' cannot run in a worker process: its function or "
+                f"input values cannot be pickled ({exc}). Use a module-level function "
+                f"and picklable inputs, or run the node with executor='thread'."
+            ) from exc
+        level = logging.getLogger().getEffectiveLevel()
+        reply, records = await anyio.to_process.run_sync(
+            _worker_call, request, level, cancellable=True, limiter=self.process_limiter
+        )
+        _replay(records)
+        if isinstance(reply, _Unpicklable):
+            raise ProcessTransferError(
+                f"Node '{node.name}' ran in a worker process but returned a value that "
+                f"cannot be pickled back to the parent ({reply.detail}). Return plain "
+                f"data, or run the node with executor='thread'."
+            )
+        result = pickle.loads(reply)
+        if is_generator:
+            # The worker drained the generator; stream its items to the savers.
+            return (item for item in result)
+        return result
+
+    async def next_chunk(self, node: Node, stream: Any) -> tuple[bool, Any]:
+        """The next item of an output stream, run where the node runs.
+
+        A generator's body is user code: iterating it in a thread node must not
+        block the loop. Returns ``(False, None)`` at the end of the stream.
+        """
+        if self.kind_for(node) == "thread":
+            return await anyio.to_thread.run_sync(
+                _next, stream, limiter=self.thread_limiter, abandon_on_cancel=True
+            )
+        return _next(stream)
+
+
+def _unwrap(func: Any) -> Any:
+    while isinstance(func, partial):
+        func = func.func
+    return func
+
+
+def _call_and_map(
+    node: Node, func: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    # In the worker thread: a generator's first item is produced here too.
+    return node._outputs_to_dictionary(func(*args, **kwargs))
+
+
+def _next(stream: Any) -> tuple[bool, Any]:
+    try:
+        return True, next(stream)
+    except StopIteration:
+        return False, None
+
+
+# --------------------------------------------------------------- worker side
+
+
+class _RecordCollector(logging.Handler):
+    """Keeps the log records a node emits in a worker process."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Make the record safe to pickle: render the message and traceback now.
+        record.msg = record.getMessage()
+        record.args = None
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        self.records.append(record)
+
+
+class ProcessTransferError(Exception):
+    """A node's function, inputs or result cannot cross the process boundary."""
+
+
+@dataclass
+class _Unpicklable:
+    """What the worker returns instead of a result it cannot pickle."""
+
+    detail: str
+
+
+def _worker_call(request: bytes, level: int) -> tuple[Any, list[logging.LogRecord]]:
+    """Run in the worker process: call the function and collect its log records.
+
+    The result is pickled here, so a result that cannot be pickled is reported as
+    such (not confused with an error raised by the node). AnyIO's workers send
+    stdout/stderr to /dev/null, so log records travel back with the result.
+    """
+    func, args, kwargs, is_generator = pickle.loads(request)
+    root = logging.getLogger()
+    collector = _RecordCollector()
+    previous_level = root.level
+    root.addHandler(collector)
+    root.setLevel(level)
+    try:
+        result = func(*args, **kwargs)
+        if is_generator:
+            result = list(result)
+    finally:
+        root.removeHandler(collector)
+        root.setLevel(previous_level)
+    try:
+        reply: Any = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        reply = _Unpicklable(f"{type(result).__name__}: {exc}")
+    return reply, collector.records
+
+
+def _replay(records: list[logging.LogRecord]) -> None:
+    """Hand worker log records to the parent's loggers (their levels and handlers)."""
+    for record in records:
+        logger = logging.getLogger(record.name)
+        if logger.isEnabledFor(record.levelno):
+            logger.handle(record)

@@ -1,0 +1,219 @@
+"""Running one node: load its inputs, call it, save its outputs, with hooks.
+
+:func:`run_node` is the only implementation, used by every runner through the
+scheduler and by ``Task``.
+
+Order of events for a node (the same in every runner, including for process
+nodes, whose I/O and hooks stay in the parent): for each input
+``before_dataset_loaded``, load, ``after_dataset_loaded``; ``before_node_run``
+(its dict results replace inputs); the call; ``after_node_run`` or
+``on_node_error``; for each output (or each chunk of a generator's output)
+``before_dataset_saved``, save, ``after_dataset_saved``; then ``confirm``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from itertools import cycle
+from typing import TYPE_CHECKING, Any
+
+from dagloop.io import _async
+from dagloop.runner._concurrency import run_all
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from dagloop.pipeline.node import Node
+    from dagloop.runner._executors import Executors
+    from dagloop.runner._hooks import HookCaller
+
+
+class CatalogIO:
+    """The catalog operations a run needs, async whatever the catalog is.
+
+    dagloop catalogs have ``aload``/``asave``/...; any other catalog implementing
+    Kedro's protocol (Kedro's own ``DataCatalog`` included) is called in an I/O
+    thread. The methods are bound once here: they are on every node's path.
+    """
+
+    def __init__(self, catalog: Any) -> None:
+        self.catalog = catalog
+        native = all(
+            hasattr(catalog, n) for n in ("aload", "asave", "arelease", "aexists")
+        )
+        self.load: Callable[[str], Awaitable[Any]]
+        self.save: Callable[[str, Any], Awaitable[None]]
+        self.release: Callable[[str], Awaitable[None]]
+        self.exists: Callable[[str], Awaitable[bool]]
+        if native:
+            self.load, self.save = catalog.aload, catalog.asave
+            self.release, self.exists = catalog.arelease, catalog.aexists
+        else:
+            self.load = partial(_async.in_io_thread, catalog.load)
+            self.save = partial(_async.in_io_thread, catalog.save)
+            self.release = partial(_async.in_io_thread, catalog.release)
+            self.exists = partial(_async.in_io_thread, catalog.exists)
+        self.confirm = partial(_async.in_io_thread, catalog.confirm)
+
+
+@dataclass
+class RunContext:
+    """What every node of one run shares."""
+
+    catalog: CatalogIO
+    hooks: HookCaller
+    executors: Executors
+    run_id: str | None
+    is_async: bool
+
+
+def _check_generator(node: Node, is_async: bool) -> None:
+    if is_async and node._is_generator:
+        raise ValueError(
+            f"Async data loading and saving does not work with nodes wrapping "
+            f"generator functions. Please make sure you don't use `yield` anywhere "
+            f"in node {node!s}."
+        )
+
+
+async def run_node(node: Node, ctx: RunContext) -> None:
+    """Run ``node`` completely: inputs, hooks, call, outputs, confirms.
+
+    Raises:
+        Exception: The node's own exception, unchanged (after ``on_node_error``),
+            or a ``DatasetError`` from loading or saving.
+    """
+    _check_generator(node, ctx.is_async)
+    inputs = await _load_inputs(node, ctx)
+    inputs.update(await _inputs_from_hook(node, inputs, ctx))
+    outputs = await _call(node, inputs, ctx)
+    await _save_outputs(node, outputs, ctx)
+    for name in node.confirms:
+        await ctx.catalog.confirm(name)
+
+
+async def _load_one(node: Node, name: str, ctx: RunContext) -> Any:
+    hooks = ctx.hooks
+    if not hooks.on_load:
+        return await ctx.catalog.load(name)
+    await hooks.call("before_dataset_loaded", dataset_name=name, node=node)
+    data = await ctx.catalog.load(name)
+    await hooks.call("after_dataset_loaded", dataset_name=name, data=data, node=node)
+    return data
+
+
+async def _load_inputs(node: Node, ctx: RunContext) -> dict[str, Any]:
+    names = node.inputs
+    if not ctx.is_async or len(names) < 2:
+        return {name: await _load_one(node, name, ctx) for name in names}
+    # is_async: load every input at once; the first failed load cancels the others.
+    loaded: dict[str, Any] = {}
+
+    async def load_into(name: str) -> None:
+        loaded[name] = await _load_one(node, name, ctx)
+
+    await run_all([partial(load_into, name) for name in dict.fromkeys(names)])
+    return {name: loaded[name] for name in names}
+
+
+async def _inputs_from_hook(
+    node: Node, inputs: dict[str, Any], ctx: RunContext
+) -> dict[str, Any]:
+    if not ctx.hooks.wants("before_node_run"):
+        return {}
+    responses = await ctx.hooks.call(
+        "before_node_run",
+        node=node,
+        catalog=ctx.catalog.catalog,
+        inputs=dict(inputs),  # a copy: hooks must not change the loaded inputs in place
+        is_async=ctx.is_async,
+        run_id=ctx.run_id,
+    )
+    replaced: dict[str, Any] = {}
+    for response in responses:
+        if response is not None and not isinstance(response, dict):
+            raise TypeError(
+                f"'before_node_run' must return either None or a dictionary mapping "
+                f"dataset names to updated values, got '{type(response).__name__}' instead."
+            )
+        replaced.update(response or {})
+    return replaced
+
+
+async def _call(node: Node, inputs: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+    hook_args = {
+        "catalog": ctx.catalog.catalog,
+        "is_async": ctx.is_async,
+        "run_id": ctx.run_id,
+    }
+    node._start(inputs)
+    try:
+        args, kwargs = node._call_arguments(inputs)
+        outputs = await ctx.executors.call(node, args, kwargs)
+    except Exception as exc:
+        node._log_failure(exc)
+        await ctx.hooks.call(
+            "on_node_error", error=exc, node=node, inputs=inputs, **hook_args
+        )
+        raise
+    await ctx.hooks.call(
+        "after_node_run", node=node, inputs=inputs, outputs=outputs, **hook_args
+    )
+    return outputs
+
+
+async def _save_one(node: Node, name: str, data: Any, ctx: RunContext) -> None:
+    hooks = ctx.hooks
+    if not hooks.on_save:
+        await ctx.catalog.save(name, data)
+        return
+    await hooks.call("before_dataset_saved", dataset_name=name, data=data, node=node)
+    await ctx.catalog.save(name, data)
+    await hooks.call("after_dataset_saved", dataset_name=name, data=data, node=node)
+
+
+async def _save_outputs(node: Node, outputs: dict[str, Any], ctx: RunContext) -> None:
+    if outputs and node._is_generator:
+        await _stream_outputs(node, outputs, ctx)
+    elif ctx.is_async and len(outputs) > 1:
+        await _save_concurrently(node, outputs, ctx)
+    else:
+        for name, data in outputs.items():
+            await _save_one(node, name, data, ctx)
+
+
+async def _save_concurrently(
+    node: Node, outputs: dict[str, Any], ctx: RunContext
+) -> None:
+    """is_async: announce every output, save them all at once, report each save
+    as it completes (Kedro's order of hooks)."""
+    hooks = ctx.hooks
+    for name, data in outputs.items():
+        await hooks.call(
+            "before_dataset_saved", dataset_name=name, data=data, node=node
+        )
+
+    async def save(name: str, data: Any) -> None:
+        await ctx.catalog.save(name, data)
+        await hooks.call("after_dataset_saved", dataset_name=name, data=data, node=node)
+
+    await run_all([partial(save, name, data) for name, data in outputs.items()])
+
+
+async def _stream_outputs(node: Node, outputs: dict[str, Any], ctx: RunContext) -> None:
+    """Save a generator node's outputs chunk by chunk, round robin across outputs.
+
+    With one output each yielded item is saved separately; with several, the
+    chunks alternate (first of each, second of each, ...) until one stream ends.
+    """
+    names = list(outputs)
+    if len(names) == 1:
+        streams: list[Any] = [outputs[names[0]]]
+    else:
+        streams = list(outputs.values())
+    for name, stream in zip(cycle(names), cycle(streams), strict=False):
+        more, chunk = await ctx.executors.next_chunk(node, stream)
+        if not more:
+            return
+        await _save_one(node, name, chunk, ctx)

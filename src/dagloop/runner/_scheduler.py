@@ -1,0 +1,150 @@
+"""The one async core: resolve DAG readiness and run every node.
+
+Every runner is a configuration of :class:`Scheduler`: which executor runs sync
+nodes (see ``_executors``) and whether nodes run one at a time in
+``pipeline.nodes`` order or as soon as their parents are done.
+
+Readiness is tracked with a counter of unfinished parents per node: finishing a
+node costs O(its children), never a scan of the graph. A concurrent run uses one
+task group; the first node failure is recorded, cancels everything in flight and
+stops new work, and is raised unchanged once the group has exited (failures that
+happen at the same moment are attached to it as notes), so callers never see an
+``ExceptionGroup`` for a node error.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import chain
+from typing import TYPE_CHECKING
+
+import anyio
+
+from dagloop.runner._node_run import RunContext, run_node
+
+#: How many simultaneous failures are spelled out in the raised error's notes.
+_NOTED_FAILURES = 3
+
+if TYPE_CHECKING:
+    import logging
+
+    from dagloop.pipeline import Pipeline
+    from dagloop.pipeline.node import Node
+
+
+class Scheduler:
+    """Runs one pipeline once."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        ctx: RunContext,
+        *,
+        sequential: bool,
+        logger: logging.Logger,
+    ) -> None:
+        """Prepare the run.
+
+        Args:
+            pipeline: What to run.
+            ctx: Catalog, hooks, executors and run settings shared by all nodes.
+            sequential: Run nodes one at a time in ``pipeline.nodes`` order.
+            logger: The runner's logger (``Completed node`` messages).
+        """
+        self._pipeline = pipeline
+        self._ctx = ctx
+        self._sequential = sequential
+        self._logger = logger
+        self._nodes = pipeline.nodes
+        self._load_counts = Counter(chain.from_iterable(n.inputs for n in self._nodes))
+        self._free_inputs = pipeline.inputs()
+        self._free_outputs = pipeline.outputs()
+        self.done: list[Node] = []
+        self._failure: BaseException | None = None
+        self._other_failures: list[tuple[Node, Exception]] = []
+
+    async def run(self) -> None:
+        """Run every node.
+
+        Raises:
+            Exception: The first node's failure, unchanged.
+        """
+        if self._sequential:
+            for node in self._nodes:
+                await run_node(node, self._ctx)
+                await self._finished(node)
+            return
+        await self._run_concurrently()
+
+    async def _run_concurrently(self) -> None:
+        dependencies = self._pipeline.node_dependencies
+        waiting = {node: len(dependencies[node]) for node in self._nodes}
+        children: dict[Node, list[Node]] = {node: [] for node in self._nodes}
+        for node in self._nodes:  # topological order, so children start in that order
+            for parent in dependencies[node]:
+                children[parent].append(node)
+        async with anyio.create_task_group() as group:
+            for node in self._nodes:
+                if waiting[node] == 0:
+                    group.start_soon(self._run_one, node, group, waiting, children)
+        if self._failure is not None:
+            self._note_other_failures(self._failure)
+            raise self._failure
+
+    async def _run_one(
+        self,
+        node: Node,
+        group: anyio.abc.TaskGroup,
+        waiting: dict[Node, int],
+        children: dict[Node, list[Node]],
+    ) -> None:
+        try:
+            await run_node(node, self._ctx)
+            await self._finished(node)
+        except Exception as exc:
+            self._record_failure(node, exc, group)
+            return
+        if self._failure is not None:
+            return  # the run is stopping: start nothing new
+        for child in children[node]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                group.start_soon(self._run_one, child, group, waiting, children)
+
+    def _record_failure(
+        self, node: Node, exc: Exception, group: anyio.abc.TaskGroup
+    ) -> None:
+        if self._failure is None:
+            self._failure = exc
+            group.cancel_scope.cancel()
+        else:
+            self._other_failures.append((node, exc))
+
+    def _note_other_failures(self, failure: BaseException) -> None:
+        """Attach the failures that happened while the run was stopping, briefly."""
+        shown = self._other_failures[:_NOTED_FAILURES]
+        for node, exc in shown:
+            failure.add_note(
+                f"Node '{node.name}' also failed while the run was stopping: {exc!r}"
+            )
+        hidden = len(self._other_failures) - len(shown)
+        if hidden:
+            failure.add_note(
+                f"... and {hidden} more node(s) failed while the run was stopping."
+            )
+
+    async def _finished(self, node: Node) -> None:
+        """Log completion and release datasets no remaining node needs."""
+        self.done.append(node)
+        self._logger.info("Completed node: %s", node.name)
+        self._logger.info(
+            "Completed %d out of %d tasks", len(self.done), len(self._nodes)
+        )
+        counts = self._load_counts
+        for name in node.inputs:
+            counts[name] -= 1
+            if counts[name] < 1 and name not in self._free_inputs:
+                await self._ctx.catalog.release(name)
+        for name in node.outputs:
+            if counts[name] < 1 and name not in self._free_outputs:
+                await self._ctx.catalog.release(name)

@@ -1,0 +1,130 @@
+"""``ParallelRunner``: sync nodes in worker processes, async nodes on the loop.
+
+Unlike Kedro's, dagloop's parallel runner keeps all I/O in the parent process: the
+parent loads a node's inputs, sends the function and the input values to a worker,
+and saves what comes back. So hooks run as in every other runner, datasets need
+not be picklable, and outputs stay loadable after the runner is gone.
+"""
+
+from __future__ import annotations
+
+import os
+from multiprocessing.managers import SyncManager
+from multiprocessing.reduction import ForkingPickler
+from pickle import PicklingError
+from typing import TYPE_CHECKING, Any
+
+from dagloop.io import MemoryDataset
+from dagloop.runner.runner import AbstractRunner, Policy, _required_workers
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from dagloop.pipeline import Pipeline
+    from dagloop.pipeline.node import Node
+
+__all__ = ["ParallelRunner", "ParallelRunnerManager"]
+
+
+class ParallelRunnerManager(SyncManager):
+    """A ``multiprocessing`` manager serving ``MemoryDataset`` proxies.
+
+    dagloop's runner does not need it; it is kept for code that shares
+    ``SharedMemoryDataset``s with processes of its own.
+    """
+
+
+ParallelRunnerManager.register("MemoryDataset", MemoryDataset)
+
+
+class ParallelRunner(AbstractRunner):
+    """Runs ready nodes concurrently: sync ones in up to ``max_workers`` processes.
+
+    For CPU-bound Python code. Node functions must be picklable (module-level
+    functions, not lambdas or closures); their inputs and results cross the
+    process boundary by pickling.
+    """
+
+    def __init__(
+        self, max_workers: int | None = None, is_async: bool = False, **kwargs: Any
+    ) -> None:
+        """Create the runner.
+
+        Args:
+            max_workers: Worker processes (default: the CPU count, at most 61 on
+                Windows; never more than the pipeline can use).
+            is_async: Load a node's inputs and save its outputs concurrently.
+            **kwargs: ``max_concurrency`` (see ``AbstractRunner``).
+
+        Raises:
+            ValueError: When ``max_workers`` is not positive.
+        """
+        super().__init__(is_async=is_async, **kwargs)
+        self._max_workers = self._validate_max_workers(max_workers)
+
+    def _validate_catalog(self, catalog: Any) -> None:
+        """Require a catalog made for multiprocessing, as Kedro does.
+
+        dagloop itself would run with any catalog; requiring
+        ``SharedMemoryDataCatalog`` keeps code portable between the two.
+
+        Raises:
+            AttributeError: For a catalog without ``validate_catalog``.
+        """
+        if not hasattr(catalog, "validate_catalog"):
+            error = AttributeError(
+                f"'{type(catalog).__name__}' object has no attribute 'validate_catalog'"
+            )
+            error.add_note(
+                "ParallelRunner needs a SharedMemoryDataCatalog (from dagloop.io), "
+                "or use ThreadRunner."
+            )
+            raise error
+
+    @classmethod
+    def _validate_nodes(cls, nodes: Iterable[Node]) -> None:
+        """Check that functions of sync nodes that will run in processes pickle.
+
+        Raises:
+            AttributeError: Listing the nodes that cannot be sent to a process.
+        """
+        unserialisable = [
+            node
+            for node in nodes
+            if not node.is_async
+            and node.executor in (None, "process")
+            and not _pickles(node.func)
+        ]
+        if unserialisable:
+            raise AttributeError(
+                f"The following nodes cannot be serialised: {sorted(unserialisable)}\n"
+                f"In order to utilize multiprocessing you need to make sure all nodes "
+                f"are serialisable, i.e. nodes should not include lambda "
+                f"functions, nested functions, closures, etc.\nIf you "
+                f"are using custom decorators ensure they are correctly decorated using "
+                f"functools.wraps()."
+            )
+
+    def _get_required_workers_count(self, pipeline: Pipeline) -> int:
+        return _required_workers(pipeline, self._max_workers)
+
+    def _policy(self, pipeline: Pipeline, owns_loop: bool) -> Policy:
+        if not self._is_async:
+            self._logger.info(
+                "Using synchronous mode for loading and saving data. Use the --async "
+                "flag for potential performance gains."
+            )
+        return Policy(
+            default_sync="process",
+            sequential=False,
+            threads=min(32, (os.cpu_count() or 1) + 4),
+            processes=self._get_required_workers_count(pipeline),
+        )
+
+
+def _pickles(func: Any) -> bool:
+    try:
+        ForkingPickler.dumps(func)
+    except (AttributeError, PicklingError, TypeError):
+        return False
+    return True

@@ -1,0 +1,368 @@
+"""``AbstractRunner``: Kedro's runner contract on top of dagloop's async core.
+
+``run()`` and ``arun()`` are the same run: ``run()`` drives ``arun()`` through
+:func:`dagloop._bridge.run_sync`, so it works with or without an event loop
+already running in the thread. Subclasses only choose a policy (see
+``SequentialRunner``, ``ThreadRunner`` and ``ParallelRunner``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import anyio
+
+from dagloop._bridge import run_sync
+from dagloop.framework.hooks.manager import _NullPluginManager
+from dagloop.io._async import in_io_thread
+from dagloop.io._http_client import http_pool_scope
+from dagloop.pipeline import Pipeline
+from dagloop.runner._executors import Executors
+from dagloop.runner._hooks import HookCaller
+from dagloop.runner._node_run import CatalogIO, RunContext
+from dagloop.runner._resume import (
+    _build_node_children_map,
+    _determine_nodes_to_run,
+    _enumerate_nodes_with_outputs,
+    _enumerate_non_persistent_inputs,
+    _find_all_nodes_for_resumed_pipeline,
+    _find_initial_node_group,
+    _find_nodes_to_resume_from,
+    _has_missing_persistent_outputs,
+    _is_dataset_ephemeral_or_missing,
+    _is_persistent_dataset_missing,
+    _nodes_with_external_inputs,
+    _outputs_needed_by_children,
+    _should_node_run,
+)
+from dagloop.runner._scheduler import Scheduler
+
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from concurrent.futures import Executor
+
+    from dagloop.pipeline.node import Node
+
+__all__ = [
+    "AbstractRunner",
+    "Policy",
+    "_build_node_children_map",
+    "_determine_nodes_to_run",
+    "_enumerate_nodes_with_outputs",
+    "_enumerate_non_persistent_inputs",
+    "_find_all_nodes_for_resumed_pipeline",
+    "_find_initial_node_group",
+    "_find_nodes_to_resume_from",
+    "_has_missing_persistent_outputs",
+    "_is_dataset_ephemeral_or_missing",
+    "_is_persistent_dataset_missing",
+    "_nodes_with_external_inputs",
+    "_outputs_needed_by_children",
+    "_should_node_run",
+]
+
+_MAX_WINDOWS_WORKERS = 61
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a runner runs nodes: the one thing runners differ in."""
+
+    #: Where sync nodes run unless a node says otherwise.
+    default_sync: Literal["inline", "thread", "process"]
+    #: One node at a time, in ``pipeline.nodes`` order.
+    sequential: bool
+    #: Threads for sync nodes ("dagloop-threads" limiter).
+    threads: int
+    #: Worker processes for sync nodes ("dagloop-processes" limiter).
+    processes: int
+
+
+class AbstractRunner(ABC):
+    """Runs a pipeline against a catalog; subclasses pick the execution policy."""
+
+    def __init__(
+        self, is_async: bool = False, *, max_concurrency: int | None = None
+    ) -> None:
+        """Create the runner.
+
+        Args:
+            is_async: Load a node's inputs, and save its outputs, concurrently.
+            max_concurrency: At most this many ``async def`` nodes in flight at
+                once (default: as many as are ready). Sync nodes are bounded by
+                the runner's ``max_workers`` instead.
+
+        Raises:
+            ValueError: When ``max_concurrency`` is not positive.
+        """
+        self._is_async = is_async
+        if max_concurrency is not None and max_concurrency <= 0:
+            raise ValueError(
+                f"max_concurrency should be positive (or None for no bound), got {max_concurrency}"
+            )
+        self._max_concurrency = max_concurrency
+
+    @property
+    def _logger(self) -> logging.Logger:
+        return logging.getLogger(self.__module__)
+
+    # ------------------------------------------------------------- public API
+
+    def run(
+        self,
+        pipeline: Pipeline,
+        catalog: Any,
+        hook_manager: Any = None,
+        run_id: str | None = None,
+        only_missing_outputs: bool = False,
+    ) -> dict[str, Any]:
+        """Run ``pipeline`` and return its free outputs' datasets.
+
+        Works whether or not an event loop is running in this thread (e.g. in
+        Jupyter): it never re-enters a running loop.
+
+        Args:
+            pipeline: The pipeline to run.
+            catalog: Where inputs are loaded from and outputs saved to. Datasets
+                the pipeline uses but the catalog lacks are added to it as
+                ``MemoryDataset``s.
+            hook_manager: A pluggy plugin manager with node/dataset hooks.
+            run_id: An identifier passed to hooks.
+            only_missing_outputs: Run only the nodes needed to produce persistent
+                outputs that do not exist yet.
+
+        Returns:
+            ``{output name: dataset}`` for every free output of the pipeline.
+
+        Raises:
+            ValueError: When a free input of the pipeline is not in the catalog
+                (before any node runs).
+            Exception: A node's own exception, unchanged.
+        """
+        return run_sync(
+            self._run_async,
+            pipeline,
+            catalog,
+            hook_manager,
+            run_id,
+            only_missing_outputs,
+            True,
+        )
+
+    async def arun(
+        self,
+        pipeline: Pipeline,
+        catalog: Any,
+        hook_manager: Any = None,
+        run_id: str | None = None,
+        only_missing_outputs: bool = False,
+    ) -> dict[str, Any]:
+        """The same as :meth:`run`, awaited on the caller's event loop.
+
+        Sync nodes and hooks never run on the caller's loop thread (unless a node
+        asks for ``executor="inline"``), so an async application stays responsive.
+        """
+        return await self._run_async(
+            pipeline, catalog, hook_manager, run_id, only_missing_outputs, False
+        )
+
+    # --------------------------------------------------------------- the run
+
+    async def _run_async(
+        self,
+        pipeline: Pipeline,
+        catalog: Any,
+        hook_manager: Any,
+        run_id: str | None,
+        only_missing_outputs: bool,
+        owns_loop: bool,
+    ) -> dict[str, Any]:
+        if only_missing_outputs:
+            pipeline = await in_io_thread(
+                self._filter_pipeline_for_missing_outputs, pipeline, catalog
+            )
+        await in_io_thread(self._warm_up, pipeline, catalog)
+        hook_manager = hook_manager or _NullPluginManager()
+        if self._is_async:
+            self._logger.info(
+                "Asynchronous mode is enabled for loading and saving data."
+            )
+        self._validate_catalog(catalog)
+        self._validate_nodes(pipeline.nodes)
+        self._set_manager_datasets(catalog)
+        start = perf_counter()
+        async with http_pool_scope():  # one HTTP connection pool for the whole run
+            await self._execute(pipeline, catalog, hook_manager, run_id, owns_loop)
+        self._logger.info(
+            "Pipeline execution completed successfully in %.1f sec.",
+            perf_counter() - start,
+        )
+        return {name: catalog[name] for name in pipeline.outputs()}
+
+    def _warm_up(self, pipeline: Pipeline, catalog: Any) -> None:
+        """Register every dataset the pipeline uses; check its free inputs exist.
+
+        Undeclared datasets become runtime-pattern datasets (``MemoryDataset``),
+        registered in ``catalog`` itself, as Kedro does.
+
+        Raises:
+            ValueError: Listing the free inputs the catalog does not provide.
+        """
+        known = set()
+        for name in pipeline.datasets():
+            if name in catalog:
+                known.add(name)
+            catalog.get(name, fallback_to_runtime_pattern=True)
+        unsatisfied = pipeline.inputs() - known
+        if unsatisfied:
+            raise ValueError(
+                f"Pipeline input(s) {unsatisfied} not found in the {type(catalog).__name__}"
+            )
+
+    async def _execute(
+        self,
+        pipeline: Pipeline,
+        catalog: Any,
+        hook_manager: Any,
+        run_id: str | None,
+        owns_loop: bool,
+    ) -> None:
+        policy = self._policy(pipeline, owns_loop)
+        ctx = RunContext(
+            catalog=CatalogIO(catalog),
+            hooks=HookCaller(hook_manager, in_thread=not owns_loop),
+            executors=Executors(
+                default_sync=policy.default_sync,
+                # Per run: nodes of concurrent runs on one loop don't share slots.
+                thread_limiter=anyio.CapacityLimiter(policy.threads),
+                process_limiter=anyio.CapacityLimiter(policy.processes),
+                async_limiter=anyio.CapacityLimiter(self._max_concurrency)
+                if self._max_concurrency
+                else None,
+            ),
+            run_id=run_id,
+            is_async=self._is_async,
+        )
+        scheduler = Scheduler(
+            pipeline, ctx, sequential=policy.sequential, logger=self._logger
+        )
+        try:
+            await scheduler.run()
+        except Exception:
+            self._suggest_resume_scenario(pipeline, scheduler.done, catalog)
+            raise
+
+    @abstractmethod
+    def _policy(self, pipeline: Pipeline, owns_loop: bool) -> Policy:
+        """How this runner runs ``pipeline``."""
+
+    # ------------------------------------------------------ Kedro's extension points
+
+    def _get_executor(self, max_workers: int) -> Executor | None:
+        """Kept for API compatibility: dagloop's executors live in its async core."""
+        return None
+
+    def _validate_catalog(self, catalog: Any) -> None:
+        """Check ``catalog`` suits this runner (nothing to check by default)."""
+        return None
+
+    def _validate_nodes(self, nodes: Iterable[Node]) -> None:
+        """Check ``nodes`` suit this runner (nothing to check by default)."""
+        return None
+
+    def _set_manager_datasets(self, catalog: Any) -> None:
+        """Prepare shared-memory datasets (nothing to do by default)."""
+        return None
+
+    def _get_required_workers_count(self, pipeline: Pipeline) -> int:
+        """Workers the pipeline can use at most: nodes minus layers plus one."""
+        return 1
+
+    @classmethod
+    def _validate_max_workers(cls, max_workers: int | None) -> int:
+        """``None`` → CPU count (at most 61 on Windows); must be positive.
+
+        Raises:
+            ValueError: When ``max_workers`` is zero or negative.
+        """
+        if max_workers is None:
+            count = os.cpu_count() or 1
+            return (
+                min(_MAX_WINDOWS_WORKERS, count) if sys.platform == "win32" else count
+            )
+        if max_workers <= 0:
+            raise ValueError("max_workers should be positive")
+        return max_workers
+
+    # ------------------------------------------------- only_missing_outputs
+
+    def _filter_pipeline_for_missing_outputs(
+        self, pipeline: Pipeline, catalog: Any
+    ) -> Pipeline:
+        """The part of ``pipeline`` needed to create missing persistent outputs."""
+        total = len(pipeline.nodes)
+        ordered = list(reversed(pipeline.nodes))
+        to_run = _determine_nodes_to_run(
+            ordered, catalog, _build_node_children_map(pipeline), self._logger
+        )
+        if not to_run:
+            self._logger.info(
+                "Skipping all %d nodes (all persistent outputs exist)", total
+            )
+            return Pipeline([])
+        filtered = pipeline.filter(node_names=[n.name for n in to_run])
+        kept = len(filtered.nodes)
+        if kept < total:
+            skipped = sorted(
+                {n.name for n in pipeline.nodes} - {n.name for n in to_run}
+            )
+            self._logger.info(
+                "Skipping %d nodes with existing outputs: %s",
+                total - kept,
+                ", ".join(skipped),
+            )
+        self._logger.info("Running %d out of %d nodes", kept, total)
+        return filtered
+
+    # --------------------------------------------------------------- resuming
+
+    def _suggest_resume_scenario(
+        self, pipeline: Pipeline, done_nodes: Iterable[Node], catalog: Any
+    ) -> None:
+        """Log how to resume: ``--from-nodes`` with the nearest persisted inputs."""
+        done = list(done_nodes)
+        if not done:
+            self._logger.warning(
+                "No nodes ran. Repeat the previous command to attempt a new run."
+            )
+            return
+        remaining = set(pipeline.nodes) - set(done)
+        start = ",".join(
+            sorted(_find_nodes_to_resume_from(pipeline, remaining, catalog))
+        )
+        self._logger.warning(
+            "There are %d nodes that have not run.\nYou can resume the pipeline run "
+            "from the nearest nodes with persisted inputs by adding the following "
+            'argument to your previous command:\n  --from-nodes "%s"',
+            len(remaining),
+            start,
+        )
+
+
+async def _inline(func: Callable[..., T], *args: Any) -> T:
+    return func(*args)
+
+
+def _required_workers(pipeline: Pipeline, max_workers: int) -> int:
+    """Kedro's estimate of useful parallelism: nodes minus layers plus one."""
+    return max(
+        1, min(len(pipeline.nodes) - len(pipeline.grouped_nodes) + 1, max_workers)
+    )
