@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.from_thread
-import sniffio
+import anyio.lowlevel
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -33,10 +33,10 @@ __all__ = ["backend_options", "default_backend", "in_event_loop_thread", "run_sy
 
 
 def in_event_loop_thread() -> bool:
-    """Whether an async library's event loop is running in this thread."""
+    """Whether an async library's event loop (asyncio or trio) runs in this thread."""
     try:
-        sniffio.current_async_library()
-    except sniffio.AsyncLibraryNotFoundError:
+        anyio.lowlevel.current_token()
+    except anyio.NoEventLoopError:
         return False
     return True
 
