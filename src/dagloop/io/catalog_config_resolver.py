@@ -203,10 +203,14 @@ class CatalogConfigResolver:
 
     def match_dataset_pattern(self, ds_name: str) -> str | None:
         """The first dataset pattern matching ``ds_name``, if any."""
+        if not self._dataset_patterns:
+            return None
         return next(self._get_matches(self._dataset_patterns, ds_name), None)
 
     def match_user_catch_all_pattern(self, ds_name: str) -> str | None:
         """The user's catch-all pattern, if there is one and it matches."""
+        if not self._user_catch_all_pattern:
+            return None
         return next(self._get_matches(self._user_catch_all_pattern, ds_name), None)
 
     def match_runtime_pattern(self, ds_name: str) -> str:

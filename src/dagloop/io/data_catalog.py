@@ -78,6 +78,12 @@ def _uses_placeholders(value: Any) -> bool:
     return isinstance(value, str) and "}" in value
 
 
+def _pinned_version(dataset: Any) -> Any:
+    """The ``Version`` of a versioned dataset (looking inside ``CachedDataset``)."""
+    inner = dataset._dataset if isinstance(dataset, CachedDataset) else dataset
+    return getattr(inner, "_version", None) if _is_versioned(inner) else None
+
+
 def _is_versioned(dataset: Any) -> bool:
     return hasattr(dataset, "resolve_load_version") and hasattr(dataset, "_version")
 
@@ -155,12 +161,15 @@ class DataCatalog:
         """
         if not isinstance(dataset_name, str):
             return False
+        if dataset_name in self._datasets or dataset_name in self._lazy_datasets:
+            return True
+        return self._matches_user_pattern(dataset_name)
+
+    def _matches_user_pattern(self, name: str) -> bool:
         resolver = self._config_resolver
         return (
-            dataset_name in self._datasets
-            or dataset_name in self._lazy_datasets
-            or resolver.match_dataset_pattern(dataset_name) is not None
-            or resolver.match_user_catch_all_pattern(dataset_name) is not None
+            resolver.match_dataset_pattern(name) is not None
+            or resolver.match_user_catch_all_pattern(name) is not None
         )
 
     def __eq__(self, other: object) -> bool:
@@ -223,9 +232,10 @@ class DataCatalog:
             if isinstance(value, _LazyDataset):
                 self._lazy_datasets[key] = value
             elif _is_dataset(value):
-                self._load_versions, self._save_version = self._validate_versions(
-                    {key: value}, self._load_versions, self._save_version
-                )
+                if _pinned_version(value):
+                    self._load_versions, self._save_version = self._validate_versions(
+                        {key: value}, self._load_versions, self._save_version
+                    )
                 self._datasets[key] = value
             else:
                 _logger.debug("Adding input data %s as a default MemoryDataset", key)
@@ -265,7 +275,7 @@ class DataCatalog:
         replaces it, so concurrent callers never see it missing.
         """
         if not (key in self._datasets or key in self._lazy_datasets):
-            if key not in self:  # only a runtime pattern matches
+            if not self._matches_user_pattern(key):  # only a runtime pattern matches
                 dataset = self._runtime_dataset(key)
                 if dataset is not None:
                     self[key] = dataset
@@ -298,7 +308,7 @@ class DataCatalog:
                 return None
             recipe = self._runtime_recipes[pattern] = (cls, kwargs)
         cls, kwargs = recipe
-        return cls(**copy.deepcopy(kwargs))
+        return cls(**copy.deepcopy(kwargs)) if kwargs else cls()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -518,7 +528,9 @@ class DataCatalog:
 
     async def aload(self, ds_name: str, version: str | None = None) -> Any:
         """Load dataset ``ds_name`` without blocking the event loop."""
-        dataset = await self._aget(ds_name, version)
+        dataset = None if version else self._datasets.get(ds_name)  # no coroutine
+        if dataset is None:
+            dataset = await self._aget(ds_name, version)
         if dataset is None:
             raise DatasetNotFoundError(f"Dataset '{ds_name}' not found in the catalog")
         _logger.info("Loading data from %s (%s)...", ds_name, type(dataset).__name__)
@@ -528,7 +540,9 @@ class DataCatalog:
 
     async def asave(self, ds_name: str, data: Any) -> None:
         """Save ``data`` to dataset ``ds_name`` without blocking the event loop."""
-        dataset = await self._aget(ds_name)
+        dataset = self._datasets.get(ds_name)  # the common case, without a coroutine
+        if dataset is None:
+            dataset = await self._aget(ds_name)
         if dataset is None:
             raise DatasetNotFoundError(f"Dataset '{ds_name}' not found in the catalog")
         _logger.info("Saving data to %s (%s)...", ds_name, type(dataset).__name__)
@@ -544,7 +558,9 @@ class DataCatalog:
 
     async def arelease(self, ds_name: str) -> None:
         """Release dataset ``ds_name`` without blocking the event loop."""
-        dataset = await self._aget(ds_name)
+        dataset = self._datasets.get(ds_name)  # the common case, without a coroutine
+        if dataset is None:
+            dataset = await self._aget(ds_name)
         if dataset is None:
             raise DatasetNotFoundError(f"Dataset '{ds_name}' not found in the catalog")
         if isinstance(dataset, AbstractDataset):
@@ -569,8 +585,7 @@ class DataCatalog:
             return load_versions, save_version
         load_versions = load_versions.copy()
         for ds_name, ds in datasets.items():
-            inner = ds._dataset if isinstance(ds, CachedDataset) else ds
-            version = getattr(inner, "_version", None) if _is_versioned(inner) else None
+            version = _pinned_version(ds)
             if not version:
                 continue
             if version.load:

@@ -84,30 +84,52 @@ async def run_node(node: Node, ctx: RunContext) -> None:
         Exception: The node's own exception, unchanged (after ``on_node_error``),
             or a ``DatasetError`` from loading or saving.
     """
+    # This is the per-node hot path: the common case (no hooks, one input or
+    # sequential loads, plain outputs) awaits the catalog directly, with no
+    # intermediate coroutine per dataset.
     _check_generator(node, ctx.is_async)
-    inputs = await _load_inputs(node, ctx)
-    inputs.update(await _inputs_from_hook(node, inputs, ctx))
+    names = node.inputs
+    if ctx.is_async and len(names) > 1:
+        inputs = await _load_concurrently(node, names, ctx)
+    elif ctx.hooks.on_load:
+        inputs = {}
+        for name in names:
+            inputs[name] = await _load_one(node, name, ctx)
+    else:
+        load = ctx.catalog.load
+        inputs = {}
+        for name in names:
+            inputs[name] = await load(name)
+    if ctx.hooks.wants("before_node_run"):
+        inputs.update(await _inputs_from_hook(node, inputs, ctx))
     outputs = await _call(node, inputs, ctx)
-    await _save_outputs(node, outputs, ctx)
+    if outputs and node._is_generator:
+        await _stream_outputs(node, outputs, ctx)
+    elif ctx.is_async and len(outputs) > 1:
+        await _save_concurrently(node, outputs, ctx)
+    elif ctx.hooks.on_save:
+        for name, data in outputs.items():
+            await _save_one(node, name, data, ctx)
+    else:
+        save = ctx.catalog.save
+        for name, data in outputs.items():
+            await save(name, data)
     for name in node.confirms:
         await ctx.catalog.confirm(name)
 
 
 async def _load_one(node: Node, name: str, ctx: RunContext) -> Any:
     hooks = ctx.hooks
-    if not hooks.on_load:
-        return await ctx.catalog.load(name)
     await hooks.call("before_dataset_loaded", dataset_name=name, node=node)
     data = await ctx.catalog.load(name)
     await hooks.call("after_dataset_loaded", dataset_name=name, data=data, node=node)
     return data
 
 
-async def _load_inputs(node: Node, ctx: RunContext) -> dict[str, Any]:
-    names = node.inputs
-    if not ctx.is_async or len(names) < 2:
-        return {name: await _load_one(node, name, ctx) for name in names}
-    # is_async: load every input at once; the first failed load cancels the others.
+async def _load_concurrently(
+    node: Node, names: list[str], ctx: RunContext
+) -> dict[str, Any]:
+    """is_async: load every input at once; the first failed load cancels the others."""
     loaded: dict[str, Any] = {}
 
     async def load_into(name: str) -> None:
@@ -120,8 +142,6 @@ async def _load_inputs(node: Node, ctx: RunContext) -> dict[str, Any]:
 async def _inputs_from_hook(
     node: Node, inputs: dict[str, Any], ctx: RunContext
 ) -> dict[str, Any]:
-    if not ctx.hooks.wants("before_node_run"):
-        return {}
     responses = await ctx.hooks.call(
         "before_node_run",
         node=node,
@@ -142,45 +162,41 @@ async def _inputs_from_hook(
 
 
 async def _call(node: Node, inputs: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
-    hook_args = {
-        "catalog": ctx.catalog.catalog,
-        "is_async": ctx.is_async,
-        "run_id": ctx.run_id,
-    }
     node._start(inputs)
     try:
         args, kwargs = node._call_arguments(inputs)
         outputs = await ctx.executors.call(node, args, kwargs)
     except Exception as exc:
         node._log_failure(exc)
-        await ctx.hooks.call(
-            "on_node_error", error=exc, node=node, inputs=inputs, **hook_args
-        )
+        if ctx.hooks.wants("on_node_error"):
+            await ctx.hooks.call(
+                "on_node_error", error=exc, node=node, inputs=inputs, **_hook_args(ctx)
+            )
         raise
-    await ctx.hooks.call(
-        "after_node_run", node=node, inputs=inputs, outputs=outputs, **hook_args
-    )
+    if ctx.hooks.wants("after_node_run"):
+        await ctx.hooks.call(
+            "after_node_run",
+            node=node,
+            inputs=inputs,
+            outputs=outputs,
+            **_hook_args(ctx),
+        )
     return outputs
+
+
+def _hook_args(ctx: RunContext) -> dict[str, Any]:
+    return {
+        "catalog": ctx.catalog.catalog,
+        "is_async": ctx.is_async,
+        "run_id": ctx.run_id,
+    }
 
 
 async def _save_one(node: Node, name: str, data: Any, ctx: RunContext) -> None:
     hooks = ctx.hooks
-    if not hooks.on_save:
-        await ctx.catalog.save(name, data)
-        return
     await hooks.call("before_dataset_saved", dataset_name=name, data=data, node=node)
     await ctx.catalog.save(name, data)
     await hooks.call("after_dataset_saved", dataset_name=name, data=data, node=node)
-
-
-async def _save_outputs(node: Node, outputs: dict[str, Any], ctx: RunContext) -> None:
-    if outputs and node._is_generator:
-        await _stream_outputs(node, outputs, ctx)
-    elif ctx.is_async and len(outputs) > 1:
-        await _save_concurrently(node, outputs, ctx)
-    else:
-        for name, data in outputs.items():
-            await _save_one(node, name, data, ctx)
 
 
 async def _save_concurrently(
