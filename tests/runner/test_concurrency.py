@@ -492,9 +492,12 @@ class TestFailureStopsTheRun:
         raised = str(excinfo.value)
         assert raised in {"failure 1", "failure 2"}
         other = "failure 2" if raised == "failure 1" else "failure 1"
+        # The second node is already awake when the first fails: on asyncio its
+        # task is cancelled before it raises, on trio it raises in the same step
+        # and is noted. Either way one exception, never an ExceptionGroup.
         notes = getattr(excinfo.value, "__notes__", [])
-        assert len(notes) == 1
-        assert other in notes[0]
+        assert len(notes) <= 1
+        assert all(other in note for note in notes)
 
     @pytest.mark.anyio
     @pytest.mark.parametrize("kind", ["sequential", "thread", "parallel"])

@@ -16,18 +16,19 @@ How clients are built can be replaced with :func:`using_client_factory`, for tes
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import anyio
-import httpx
 from anyio.lowlevel import RunVar, RunvarToken
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Callable, Iterator
+
+    import httpx
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -42,12 +43,28 @@ __all__ = [
 #: at most 100 connections open at once (further requests wait for a free one), of
 #: which 20 are kept alive for reuse for up to 5 s after their last response.
 #: These are httpx's own defaults, written out because they now bound a whole run.
-DEFAULT_LIMITS = httpx.Limits(
-    max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0
-)
+#: ``DEFAULT_LIMITS`` is built on first access: httpx is imported only when HTTP is
+#: used, so runs without HTTP datasets (and worker processes) never pay for it.
+DEFAULT_LIMITS: httpx.Limits
+
+
+@cache
+def _default_limits() -> httpx.Limits:
+    import httpx
+
+    return httpx.Limits(
+        max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DEFAULT_LIMITS":
+        return _default_limits()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Builds the client of an event loop; called once each time a loop needs a client.
-ClientFactory: TypeAlias = Callable[[], httpx.AsyncClient]
+ClientFactory: TypeAlias = "Callable[[], httpx.AsyncClient]"
 
 
 def default_client(**overrides: Any) -> httpx.AsyncClient:
@@ -66,8 +83,10 @@ def default_client(**overrides: Any) -> httpx.AsyncClient:
     Returns:
         A new, not yet used client; whoever creates it must close it.
     """
+    import httpx
+
     options: dict[str, Any] = {
-        "limits": DEFAULT_LIMITS,
+        "limits": _default_limits(),
         "http1": True,
         "http2": False,
         "follow_redirects": True,

@@ -12,7 +12,6 @@ import copy
 import logging
 import re
 import threading
-from multiprocessing.reduction import ForkingPickler
 from pickle import PicklingError
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -67,6 +66,13 @@ class _LazyDataset:
         return AbstractDataset.from_config(
             self.name, self.config, self.load_version, self.save_version
         )
+
+
+def _forking_dumps(obj: Any) -> bytes:
+    """Pickle ``obj`` as ``multiprocessing`` would (imported only when needed)."""
+    from multiprocessing.reduction import ForkingPickler
+
+    return bytes(ForkingPickler.dumps(obj))
 
 
 def _uses_placeholders(value: Any) -> bool:
@@ -627,7 +633,7 @@ class SharedMemoryDataCatalog(DataCatalog):
                 unserialisable.append(name)
                 continue
             try:
-                ForkingPickler.dumps(dataset)
+                _forking_dumps(dataset)
             except (AttributeError, PicklingError, TypeError):
                 unserialisable.append(name)
         if unserialisable:

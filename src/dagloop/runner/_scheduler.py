@@ -18,9 +18,8 @@ from collections import Counter
 from itertools import chain
 from typing import TYPE_CHECKING
 
-import anyio
-
 from dagloop.runner._node_run import RunContext, run_node
+from dagloop.runner._spawn import Spawner, node_task_group
 
 #: How many simultaneous failures are spelled out in the raised error's notes.
 _NOTED_FAILURES = 3
@@ -83,10 +82,10 @@ class Scheduler:
         for node in self._nodes:  # topological order, so children start in that order
             for parent in dependencies[node]:
                 children[parent].append(node)
-        async with anyio.create_task_group() as group:
+        async with node_task_group() as group:
             for node in self._nodes:
                 if waiting[node] == 0:
-                    group.start_soon(self._run_one, node, group, waiting, children)
+                    group.start(self._run_one, node, group, waiting, children)
         if self._failure is not None:
             self._note_other_failures(self._failure)
             raise self._failure
@@ -94,7 +93,7 @@ class Scheduler:
     async def _run_one(
         self,
         node: Node,
-        group: anyio.abc.TaskGroup,
+        group: Spawner,
         waiting: dict[Node, int],
         children: dict[Node, list[Node]],
     ) -> None:
@@ -109,14 +108,12 @@ class Scheduler:
         for child in children[node]:
             waiting[child] -= 1
             if waiting[child] == 0:
-                group.start_soon(self._run_one, child, group, waiting, children)
+                group.start(self._run_one, child, group, waiting, children)
 
-    def _record_failure(
-        self, node: Node, exc: Exception, group: anyio.abc.TaskGroup
-    ) -> None:
+    def _record_failure(self, node: Node, exc: Exception, group: Spawner) -> None:
         if self._failure is None:
             self._failure = exc
-            group.cancel_scope.cancel()
+            group.cancel()
         else:
             self._other_failures.append((node, exc))
 

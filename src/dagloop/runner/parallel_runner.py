@@ -9,9 +9,8 @@ not be picklable, and outputs stay loadable after the runner is gone.
 from __future__ import annotations
 
 import os
-from multiprocessing.managers import SyncManager
-from multiprocessing.reduction import ForkingPickler
-from pickle import PicklingError
+import pickle
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from dagloop.io import MemoryDataset
@@ -26,15 +25,33 @@ if TYPE_CHECKING:
 __all__ = ["ParallelRunner", "ParallelRunnerManager"]
 
 
-class ParallelRunnerManager(SyncManager):
-    """A ``multiprocessing`` manager serving ``MemoryDataset`` proxies.
+@cache
+def _manager_class() -> type[Any]:
+    from multiprocessing.managers import SyncManager
 
-    dagloop's runner does not need it; it is kept for code that shares
-    ``SharedMemoryDataset``s with processes of its own.
-    """
+    class ParallelRunnerManager(SyncManager):
+        """A ``multiprocessing`` manager serving ``MemoryDataset`` proxies.
+
+        dagloop's runner does not need it; it is kept for code that shares
+        ``SharedMemoryDataset``s with processes of its own.
+        """
+
+    ParallelRunnerManager.__module__ = __name__
+    ParallelRunnerManager.register("MemoryDataset", MemoryDataset)
+    return ParallelRunnerManager
 
 
-ParallelRunnerManager.register("MemoryDataset", MemoryDataset)
+#: A ``multiprocessing.managers.SyncManager`` serving ``MemoryDataset`` proxies
+#: (Kedro's API); built on first access.
+ParallelRunnerManager: type[Any]
+
+
+def __getattr__(name: str) -> Any:
+    # Defined on first use: importing multiprocessing.managers costs every
+    # process that imports dagloop (worker processes included) ~50 ms.
+    if name == "ParallelRunnerManager":
+        return _manager_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ParallelRunner(AbstractRunner):
@@ -123,8 +140,9 @@ class ParallelRunner(AbstractRunner):
 
 
 def _pickles(func: Any) -> bool:
+    """Whether ``func`` can be sent to a worker (pickled, as the executor sends it)."""
     try:
-        ForkingPickler.dumps(func)
-    except (AttributeError, PicklingError, TypeError):
+        pickle.dumps(func)
+    except (AttributeError, pickle.PicklingError, TypeError):
         return False
     return True
