@@ -14,9 +14,10 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from dagloop._bridge import run_sync
+from dagloop.pipeline._controls import Executor, make_controls
 from dagloop.pipeline._outputs import split_outputs
 from dagloop.pipeline.transcoding import _strip_transcoding
 
@@ -29,9 +30,6 @@ _logger = logging.getLogger(__name__)
 
 #: What a node name or tag may contain: letters, digits, ``_``, ``.`` and ``-``.
 _VALID_NAME = re.compile(r"[\w\.-]+$")
-
-#: Where a sync node function may run.
-Executor = Literal["inline", "thread", "process"]
 
 #: The shapes ``inputs``/``outputs`` may take.
 NodeIO = str | list[str] | dict[str, str] | None
@@ -65,6 +63,10 @@ class Node:
         confirms: str | list[str] | None = None,
         namespace: str | None = None,
         executor: Executor | None = None,
+        timeout: float | None = None,
+        retries: int = 0,
+        retry_delay: float = 0.0,
+        retry_backoff: float = 1.0,
     ) -> None:
         """Create a node, validating its definition.
 
@@ -83,10 +85,17 @@ class Node:
             executor: Where a sync function runs: ``"inline"`` (on the event loop
                 thread), ``"thread"`` or ``"process"``; ``None`` follows the
                 runner. ``async def`` functions always run on the event loop.
+            timeout: Seconds one attempt may take before the run fails with
+                ``NodeTimeoutError`` (async nodes are cancelled, process nodes
+                killed; a thread cannot be interrupted, so the run stops waiting).
+            retries: How many times to call the function again when it raises.
+            retry_delay: Seconds to wait before the first retry.
+            retry_backoff: Factor applied to the delay before each further retry.
 
         Raises:
             ValueError: When the definition is malformed (see each message).
-            TypeError: When ``inputs`` do not bind to ``func``'s signature.
+            TypeError: When ``inputs`` do not bind to ``func``'s signature, or
+                ``func`` is an async generator function.
         """
         if not callable(func):
             raise ValueError(
@@ -120,8 +129,14 @@ class Node:
                     f"letters, digits, hyphens, underscores and/or fullstops."
                 )
         self._confirms = confirms
-        self._executor = _check_executor(
-            executor, name or _get_readable_func_name(func)
+        self._controls = make_controls(
+            name or _get_readable_func_name(func),
+            func,
+            executor=executor,
+            timeout=timeout,
+            retries=retries,
+            retry_delay=retry_delay,
+            retry_backoff=retry_backoff,
         )
         self._clear_caches()
         self._validate_unique_outputs()
@@ -146,7 +161,7 @@ class Node:
             "namespace": self._namespace,
             "tags": self._tags,
             "confirms": self._confirms,
-            "executor": self._executor,
+            **vars(self._controls),
         }
         params.update(overwrite_params)
         return type(self)(**params)
@@ -297,7 +312,17 @@ class Node:
     @property
     def executor(self) -> Executor | None:
         """Where the function runs if it is sync; ``None`` means the runner decides."""
-        return self._executor
+        return self._controls.executor
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds one attempt may take, or ``None`` for no limit."""
+        return self._controls.timeout
+
+    @property
+    def retries(self) -> int:
+        """How many times the function is called again after it raises."""
+        return self._controls.retries
 
     @property
     def is_async(self) -> bool:
@@ -433,6 +458,10 @@ def node(
     confirms: str | list[str] | None = None,
     namespace: str | None = None,
     executor: Executor | None = None,
+    timeout: float | None = None,
+    retries: int = 0,
+    retry_delay: float = 0.0,
+    retry_backoff: float = 1.0,
 ) -> Node:
     """Create a :class:`Node`; see its constructor for the arguments.
 
@@ -451,22 +480,14 @@ def node(
         confirms=confirms,
         namespace=namespace,
         executor=executor,
+        timeout=timeout,
+        retries=retries,
+        retry_delay=retry_delay,
+        retry_backoff=retry_backoff,
     )
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-EXECUTORS = ("inline", "thread", "process")
-
-
-def _check_executor(executor: Any, label: str) -> Executor | None:
-    if executor is None or executor in EXECUTORS:
-        return executor  # type: ignore[no-any-return]
-    raise ValueError(
-        f"Invalid executor {executor!r} for node '{label}': use one of "
-        f"{', '.join(repr(e) for e in EXECUTORS)}, or None to follow the runner."
-    )
 
 
 def is_async_callable(func: Any) -> bool:

@@ -7,6 +7,12 @@ coroutines on the event loop. Each has ``run()`` and the awaitable ``arun()``.
 
 from __future__ import annotations
 
+from dagloop.runner._errors import (
+    NodeTimeoutError,
+    ProcessTransferError,
+    RunTimeoutError,
+    WorkerProcessError,
+)
 from dagloop.runner.parallel_runner import ParallelRunner
 from dagloop.runner.runner import AbstractRunner
 from dagloop.runner.sequential_runner import SequentialRunner
@@ -15,8 +21,12 @@ from dagloop.runner.thread_runner import ThreadRunner
 
 __all__ = [
     "AbstractRunner",
+    "NodeTimeoutError",
     "ParallelRunner",
+    "ProcessTransferError",
+    "RunTimeoutError",
     "SequentialRunner",
     "Task",
     "ThreadRunner",
+    "WorkerProcessError",
 ]

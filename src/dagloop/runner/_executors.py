@@ -1,8 +1,9 @@
 """Where a node's function runs: on the loop, inline, in a thread or in a process.
 
 The scheduler never touches threads or processes itself; it asks
-:meth:`Executors.call` to run a node, which picks the place from the node's own
-``executor`` setting or the runner's policy, and returns the node's outputs.
+:meth:`Executors.call` to run a node's function, which picks the place from the
+node's own ``executor`` setting or the runner's policy, enforces the node's
+``timeout`` and returns the node's outputs.
 
 * ``async def`` functions are awaited on the event loop; an optional limiter
   (``max_concurrency``) bounds how many are in flight.
@@ -13,6 +14,9 @@ The scheduler never touches threads or processes itself; it asks
   limiter. Only the function and its argument values cross the process boundary;
   the result comes back and is saved by the parent. Log records the function emits
   in the worker are forwarded to the parent's loggers. Cancelling kills the worker.
+
+A sync node with a ``timeout`` never runs inline: a function blocking the event
+loop thread could not be timed out, so it runs in a worker thread instead.
 """
 
 from __future__ import annotations
@@ -27,10 +31,18 @@ import anyio
 import anyio.to_process
 import anyio.to_thread
 
+from dagloop.runner._errors import (
+    NodeTimeoutError,
+    ProcessTransferError,
+    WorkerProcessError,
+)
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from dagloop.pipeline.node import Node
+
+_logger = logging.getLogger("dagloop.runner")
 
 Kind = Literal["async", "inline", "thread", "process"]
 
@@ -48,12 +60,40 @@ class Executors:
         """Where ``node`` runs under this policy."""
         if node.is_async:
             return "async"
-        return node.executor or self.default_sync
+        kind = node.executor or self.default_sync
+        if kind == "inline" and node.timeout is not None:
+            return "thread"  # so that the timeout can fire
+        return kind
 
     async def call(
         self, node: Node, args: list[Any], kwargs: dict[str, Any]
     ) -> dict[str, Any]:
-        """Run ``node``'s function with ``args``/``kwargs``; return its mapped outputs."""
+        """Run one attempt of ``node``'s function; return its mapped outputs.
+
+        Raises:
+            NodeTimeoutError: When the attempt exceeds the node's ``timeout``.
+            WorkerProcessError: When the worker process running it died.
+            Exception: Whatever the function raised, unchanged.
+        """
+        timeout = node.timeout
+        if timeout is None:
+            return await self._call(node, args, kwargs)
+        with anyio.move_on_after(timeout) as scope:
+            return await self._call(node, args, kwargs)
+        # Only our own deadline ends up here: an outer cancellation propagates.
+        assert scope.cancelled_caught
+        if self.kind_for(node) == "thread":
+            _logger.warning(
+                "Node '%s' timed out after %g s; a thread cannot be interrupted, so its "
+                "function keeps running until it returns, and its result is discarded.",
+                node.name,
+                timeout,
+            )
+        raise NodeTimeoutError(node.name, timeout)
+
+    async def _call(
+        self, node: Node, args: list[Any], kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
         kind = self.kind_for(node)
         func = node.func
         if kind == "async":
@@ -90,9 +130,19 @@ class Executors:
                 f"and picklable inputs, or run the node with executor='thread'."
             ) from exc
         level = logging.getLogger().getEffectiveLevel()
-        reply, records = await anyio.to_process.run_sync(
-            _worker_call, request, level, cancellable=True, limiter=self.process_limiter
-        )
+        try:
+            reply, records = await anyio.to_process.run_sync(
+                _worker_call,
+                request,
+                level,
+                cancellable=True,
+                limiter=self.process_limiter,
+            )
+        except anyio.BrokenWorkerProcess as exc:
+            raise WorkerProcessError(
+                f"Node '{node.name}' was running in a worker process that died ({exc!r}): "
+                f"it was killed, crashed or ran out of memory."
+            ) from exc
         _replay(records)
         if isinstance(reply, _Unpicklable):
             raise ProcessTransferError(
@@ -157,10 +207,6 @@ class _RecordCollector(logging.Handler):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
             record.exc_info = None
         self.records.append(record)
-
-
-class ProcessTransferError(Exception):
-    """A node's function, inputs or result cannot cross the process boundary."""
 
 
 @dataclass

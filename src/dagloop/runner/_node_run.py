@@ -13,13 +13,19 @@ nodes, whose I/O and hooks stay in the parent): for each input
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import partial
 from itertools import cycle
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from dagloop.io import _async
 from dagloop.runner._concurrency import run_all
+from dagloop.runner._errors import ProcessTransferError, WorkerProcessError
+
+_logger = logging.getLogger("dagloop.runner")
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -82,27 +88,51 @@ async def run_node(node: Node, ctx: RunContext) -> None:
 
     Raises:
         Exception: The node's own exception, unchanged (after ``on_node_error``),
-            or a ``DatasetError`` from loading or saving.
+            or a ``DatasetError`` from loading or saving (with a note naming the
+            node).
     """
-    # This is the per-node hot path: the common case (no hooks, one input or
-    # sequential loads, plain outputs) awaits the catalog directly, with no
-    # intermediate coroutine per dataset.
     _check_generator(node, ctx.is_async)
+    try:
+        inputs = await _load_inputs(node, ctx)
+    except Exception as exc:
+        exc.add_note(f"While loading the inputs of node '{node.name}'.")
+        raise
+    if ctx.hooks.wants("before_node_run"):
+        inputs.update(await _inputs_from_hook(node, inputs, ctx))
+    outputs = await _call(node, inputs, ctx)
+    try:
+        await _save_outputs(node, outputs, ctx)
+    except Exception as exc:
+        exc.add_note(
+            f"While saving the outputs of node '{node.name}' (outputs saved before "
+            f"the failure are kept)."
+        )
+        raise
+    for name in node.confirms:
+        await ctx.catalog.confirm(name)
+
+
+# The loaders and savers below are on every node's path: the common case (no
+# hooks, sequential loads, plain outputs) awaits the catalog directly, with no
+# intermediate coroutine per dataset.
+
+
+async def _load_inputs(node: Node, ctx: RunContext) -> dict[str, Any]:
     names = node.inputs
     if ctx.is_async and len(names) > 1:
-        inputs = await _load_concurrently(node, names, ctx)
-    elif ctx.hooks.on_load:
-        inputs = {}
+        return await _load_concurrently(node, names, ctx)
+    inputs: dict[str, Any] = {}
+    if ctx.hooks.on_load:
         for name in names:
             inputs[name] = await _load_one(node, name, ctx)
     else:
         load = ctx.catalog.load
-        inputs = {}
         for name in names:
             inputs[name] = await load(name)
-    if ctx.hooks.wants("before_node_run"):
-        inputs.update(await _inputs_from_hook(node, inputs, ctx))
-    outputs = await _call(node, inputs, ctx)
+    return inputs
+
+
+async def _save_outputs(node: Node, outputs: dict[str, Any], ctx: RunContext) -> None:
     if outputs and node._is_generator:
         await _stream_outputs(node, outputs, ctx)
     elif ctx.is_async and len(outputs) > 1:
@@ -114,8 +144,6 @@ async def run_node(node: Node, ctx: RunContext) -> None:
         save = ctx.catalog.save
         for name, data in outputs.items():
             await save(name, data)
-    for name in node.confirms:
-        await ctx.catalog.confirm(name)
 
 
 async def _load_one(node: Node, name: str, ctx: RunContext) -> Any:
@@ -165,7 +193,10 @@ async def _call(node: Node, inputs: dict[str, Any], ctx: RunContext) -> dict[str
     node._start(inputs)
     try:
         args, kwargs = node._call_arguments(inputs)
-        outputs = await ctx.executors.call(node, args, kwargs)
+        if node.retries:
+            outputs = await _call_with_retries(node, args, kwargs, ctx)
+        else:
+            outputs = await ctx.executors.call(node, args, kwargs)
     except Exception as exc:
         node._log_failure(exc)
         if ctx.hooks.wants("on_node_error"):
@@ -182,6 +213,42 @@ async def _call(node: Node, inputs: dict[str, Any], ctx: RunContext) -> dict[str
             **_hook_args(ctx),
         )
     return outputs
+
+
+#: Failures no retry can fix: the process boundary, or dagloop's own checks.
+_NOT_RETRIED = (ProcessTransferError, WorkerProcessError)
+
+
+async def _call_with_retries(
+    node: Node, args: list[Any], kwargs: dict[str, Any], ctx: RunContext
+) -> dict[str, Any]:
+    """Call the function until it succeeds or its retries are used up.
+
+    Only the call is repeated: inputs are loaded once, and outputs are saved once,
+    after the attempt that succeeded.
+    """
+    controls = node._controls
+    attempts = controls.retries + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            return await ctx.executors.call(node, args, kwargs)
+        except _NOT_RETRIED:
+            raise
+        except Exception as exc:
+            if attempt == attempts:
+                exc.add_note(f"Node '{node.name}' failed on all {attempts} attempts.")
+                raise
+            delay = controls.delay_before(attempt + 1)
+            _logger.warning(
+                "Node '%s' failed on attempt %d of %d (%r); retrying in %g s.",
+                node.name,
+                attempt,
+                attempts,
+                exc,
+                delay,
+            )
+            await anyio.sleep(delay)
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def _hook_args(ctx: RunContext) -> dict[str, Any]:

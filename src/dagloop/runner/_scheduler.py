@@ -15,6 +15,7 @@ happen at the same moment are attached to it as notes), so callers never see an
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import AsyncExitStack
 from itertools import chain
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,9 @@ _NOTED_FAILURES = 3
 
 if TYPE_CHECKING:
     import logging
+    from collections.abc import Mapping
+
+    import anyio
 
     from dagloop.pipeline import Pipeline
     from dagloop.pipeline.node import Node
@@ -41,6 +45,7 @@ class Scheduler:
         *,
         sequential: bool,
         logger: logging.Logger,
+        limiters: Mapping[str, anyio.CapacityLimiter] | None = None,
     ) -> None:
         """Prepare the run.
 
@@ -49,6 +54,8 @@ class Scheduler:
             ctx: Catalog, hooks, executors and run settings shared by all nodes.
             sequential: Run nodes one at a time in ``pipeline.nodes`` order.
             logger: The runner's logger (``Completed node`` messages).
+            limiters: Per-tag limiters: a node holds one slot of each of its
+                tags' limiters while it runs.
         """
         self._pipeline = pipeline
         self._ctx = ctx
@@ -59,6 +66,7 @@ class Scheduler:
         self._free_inputs = pipeline.inputs()
         self._free_outputs = pipeline.outputs()
         self.done: list[Node] = []
+        self._limiters = dict(limiters or {})
         self._failure: BaseException | None = None
         self._other_failures: list[tuple[Node, Exception]] = []
 
@@ -70,7 +78,7 @@ class Scheduler:
         """
         if self._sequential:
             for node in self._nodes:
-                await run_node(node, self._ctx)
+                await self._run_node(node)
                 await self._finished(node)
             return
         await self._run_concurrently()
@@ -98,7 +106,7 @@ class Scheduler:
         children: dict[Node, list[Node]],
     ) -> None:
         try:
-            await run_node(node, self._ctx)
+            await self._run_node(node)
             await self._finished(node)
         except Exception as exc:
             self._record_failure(node, exc, group)
@@ -109,6 +117,19 @@ class Scheduler:
             waiting[child] -= 1
             if waiting[child] == 0:
                 group.start(self._run_one, child, group, waiting, children)
+
+    async def _run_node(self, node: Node) -> None:
+        """Run ``node``, holding a slot of each limiter its tags ask for."""
+        if not self._limiters or not (
+            limited := sorted(self._limiters.keys() & node._tags)
+        ):
+            await run_node(node, self._ctx)
+            return
+        # Always acquired in tag order, so two nodes never wait on each other.
+        async with AsyncExitStack() as stack:
+            for tag in limited:
+                await stack.enter_async_context(self._limiters[tag])
+            await run_node(node, self._ctx)
 
     def _record_failure(self, node: Node, exc: Exception, group: Spawner) -> None:
         if self._failure is None:

@@ -105,22 +105,9 @@ class ParallelRunner(AbstractRunner):
         Raises:
             AttributeError: Listing the nodes that cannot be sent to a process.
         """
-        unserialisable = [
-            node
-            for node in nodes
-            if not node.is_async
-            and node.executor in (None, "process")
-            and not _pickles(node.func)
-        ]
-        if unserialisable:
-            raise AttributeError(
-                f"The following nodes cannot be serialised: {sorted(unserialisable)}\n"
-                f"In order to utilize multiprocessing you need to make sure all nodes "
-                f"are serialisable, i.e. nodes should not include lambda "
-                f"functions, nested functions, closures, etc.\nIf you "
-                f"are using custom decorators ensure they are correctly decorated using "
-                f"functools.wraps()."
-            )
+        _unpicklable_nodes(
+            n for n in nodes if not n.is_async and n.executor in (None, "process")
+        )
 
     def _get_required_workers_count(self, pipeline: Pipeline) -> int:
         return _required_workers(pipeline, self._max_workers)
@@ -146,3 +133,21 @@ def _pickles(func: Any) -> bool:
     except (AttributeError, pickle.PicklingError, TypeError):
         return False
     return True
+
+
+def _unpicklable_nodes(nodes: Iterable[Node]) -> None:
+    """Raise Kedro's error listing the ``nodes`` whose function cannot be pickled.
+
+    Raises:
+        AttributeError: When there are any.
+    """
+    unserialisable = [n for n in nodes if not _pickles(n.func)]
+    if unserialisable:
+        raise AttributeError(
+            f"The following nodes cannot be serialised: {sorted(unserialisable)}\n"
+            f"In order to utilize multiprocessing you need to make sure all nodes "
+            f"are serialisable, i.e. nodes should not include lambda "
+            f"functions, nested functions, closures, etc.\nIf you "
+            f"are using custom decorators ensure they are correctly decorated using "
+            f"functools.wraps()."
+        )

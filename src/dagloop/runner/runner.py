@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from time import perf_counter
@@ -23,6 +24,7 @@ from dagloop.framework.hooks.manager import _NullPluginManager
 from dagloop.io._async import in_io_thread
 from dagloop.io._http_client import http_pool_scope
 from dagloop.pipeline import Pipeline
+from dagloop.runner._errors import RunTimeoutError
 from dagloop.runner._executors import Executors
 from dagloop.runner._hooks import HookCaller
 from dagloop.runner._node_run import CatalogIO, RunContext
@@ -46,7 +48,7 @@ from dagloop.runner._scheduler import Scheduler
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
     from concurrent.futures import Executor
 
     from dagloop.pipeline.node import Node
@@ -90,7 +92,11 @@ class AbstractRunner(ABC):
     """Runs a pipeline against a catalog; subclasses pick the execution policy."""
 
     def __init__(
-        self, is_async: bool = False, *, max_concurrency: int | None = None
+        self,
+        is_async: bool = False,
+        *,
+        max_concurrency: int | None = None,
+        limits: Mapping[str, int] | None = None,
     ) -> None:
         """Create the runner.
 
@@ -99,16 +105,26 @@ class AbstractRunner(ABC):
             max_concurrency: At most this many ``async def`` nodes in flight at
                 once (default: as many as are ready). Sync nodes are bounded by
                 the runner's ``max_workers`` instead.
+            limits: Per-tag concurrency limits, e.g. ``{"api": 4, "db": 1}``: at
+                most that many nodes carrying the tag run at once (a node with
+                several limited tags holds a slot of each). In-process, per run.
 
         Raises:
-            ValueError: When ``max_concurrency`` is not positive.
+            ValueError: When ``max_concurrency`` or a limit is not positive.
         """
         self._is_async = is_async
         if max_concurrency is not None and max_concurrency <= 0:
             raise ValueError(
-                f"max_concurrency should be positive (or None for no bound), got {max_concurrency}"
+                f"max_concurrency should be positive (or None for no bound), "
+                f"got {max_concurrency}"
             )
         self._max_concurrency = max_concurrency
+        self._limits = dict(limits or {})
+        for tag, limit in self._limits.items():
+            if not isinstance(limit, int) or limit <= 0:
+                raise ValueError(
+                    f"The limit for tag '{tag}' should be a positive int, got {limit!r}"
+                )
 
     @property
     def _logger(self) -> logging.Logger:
@@ -123,11 +139,14 @@ class AbstractRunner(ABC):
         hook_manager: Any = None,
         run_id: str | None = None,
         only_missing_outputs: bool = False,
+        *,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         """Run ``pipeline`` and return its free outputs' datasets.
 
         Works whether or not an event loop is running in this thread (e.g. in
-        Jupyter): it never re-enters a running loop.
+        Jupyter): it never re-enters a running loop. Ctrl-C stops the run: nodes in
+        flight are cancelled (processes killed) and ``KeyboardInterrupt`` is raised.
 
         Args:
             pipeline: The pipeline to run.
@@ -138,6 +157,7 @@ class AbstractRunner(ABC):
             run_id: An identifier passed to hooks.
             only_missing_outputs: Run only the nodes needed to produce persistent
                 outputs that do not exist yet.
+            timeout: Seconds the whole run may take (``RunTimeoutError`` after).
 
         Returns:
             ``{output name: dataset}`` for every free output of the pipeline.
@@ -145,6 +165,7 @@ class AbstractRunner(ABC):
         Raises:
             ValueError: When a free input of the pipeline is not in the catalog
                 (before any node runs).
+            RunTimeoutError: When ``timeout`` passes.
             Exception: A node's own exception, unchanged.
         """
         return run_sync(
@@ -154,6 +175,7 @@ class AbstractRunner(ABC):
             hook_manager,
             run_id,
             only_missing_outputs,
+            timeout,
             True,
         )
 
@@ -169,9 +191,15 @@ class AbstractRunner(ABC):
 
         Sync nodes and hooks never run on the caller's loop thread (unless a node
         asks for ``executor="inline"``), so an async application stays responsive.
+        Cancelling the caller (an outer cancel scope, a cancelled request) cancels
+        the run: async nodes are cancelled, worker processes killed, and threads
+        that are still inside node code are abandoned (they finish on their own,
+        their results discarded); outputs already saved stay saved. For a time
+        limit, use the caller's tools: ``with anyio.fail_after(30):`` or
+        ``async with asyncio.timeout(30):`` around the call.
         """
         return await self._run_async(
-            pipeline, catalog, hook_manager, run_id, only_missing_outputs, False
+            pipeline, catalog, hook_manager, run_id, only_missing_outputs, None, False
         )
 
     # --------------------------------------------------------------- the run
@@ -183,13 +211,36 @@ class AbstractRunner(ABC):
         hook_manager: Any,
         run_id: str | None,
         only_missing_outputs: bool,
+        run_timeout: float | None,
         owns_loop: bool,
     ) -> dict[str, Any]:
+        if run_timeout is not None and not run_timeout > 0:
+            raise ValueError(f"timeout should be positive seconds, got {run_timeout!r}")
+        with anyio.move_on_after(run_timeout) as deadline:
+            return await self._run_checked(
+                pipeline, catalog, hook_manager, run_id, only_missing_outputs, owns_loop
+            )
+        assert deadline.cancelled_caught  # an outer cancellation propagates instead
+        raise RunTimeoutError(run_timeout)  # type: ignore[arg-type]
+
+    async def _run_checked(
+        self,
+        pipeline: Pipeline,
+        catalog: Any,
+        hook_manager: Any,
+        run_id: str | None,
+        only_missing_outputs: bool,
+        owns_loop: bool,
+    ) -> dict[str, Any]:
+        # Preparing may build datasets from config (imports, constructors) and check
+        # files: in a thread under arun(), so the host's loop never waits on it;
+        # inline under run(), where the loop is dagloop's own and idle meanwhile.
+        prepare = _inline if owns_loop else in_io_thread
         if only_missing_outputs:
-            pipeline = await in_io_thread(
+            pipeline = await prepare(
                 self._filter_pipeline_for_missing_outputs, pipeline, catalog
             )
-        await in_io_thread(self._warm_up, pipeline, catalog)
+        await prepare(self._warm_up, pipeline, catalog)
         hook_manager = hook_manager or _NullPluginManager()
         if self._is_async:
             self._logger.info(
@@ -198,9 +249,14 @@ class AbstractRunner(ABC):
         self._validate_catalog(catalog)
         self._validate_nodes(pipeline.nodes)
         self._set_manager_datasets(catalog)
+        policy = self._policy(pipeline, owns_loop)
+        _check_process_nodes(pipeline, policy)
+        limiters = self._tag_limiters(pipeline)
         start = perf_counter()
         async with http_pool_scope():  # one HTTP connection pool for the whole run
-            await self._execute(pipeline, catalog, hook_manager, run_id, owns_loop)
+            await self._execute(
+                pipeline, catalog, hook_manager, run_id, owns_loop, policy, limiters
+            )
         self._logger.info(
             "Pipeline execution completed successfully in %.1f sec.",
             perf_counter() - start,
@@ -227,6 +283,25 @@ class AbstractRunner(ABC):
                 f"Pipeline input(s) {unsatisfied} not found in the {type(catalog).__name__}"
             )
 
+    def _tag_limiters(self, pipeline: Pipeline) -> dict[str, anyio.CapacityLimiter]:
+        """One limiter per limited tag, for this run; warns about unused tags."""
+        used = (
+            set().union(*(n.tags for n in pipeline.nodes)) if pipeline.nodes else set()
+        )
+        unused = sorted(set(self._limits) - used)
+        if unused:
+            warnings.warn(
+                f"No node carries the limited tag(s) {unused}: their limits have no "
+                f"effect. Check the tag names given in limits=.",
+                UserWarning,
+                stacklevel=5,
+            )
+        return {
+            tag: anyio.CapacityLimiter(n)
+            for tag, n in self._limits.items()
+            if tag in used
+        }
+
     async def _execute(
         self,
         pipeline: Pipeline,
@@ -234,8 +309,9 @@ class AbstractRunner(ABC):
         hook_manager: Any,
         run_id: str | None,
         owns_loop: bool,
+        policy: Policy,
+        limiters: dict[str, anyio.CapacityLimiter],
     ) -> None:
-        policy = self._policy(pipeline, owns_loop)
         ctx = RunContext(
             catalog=CatalogIO(catalog),
             hooks=HookCaller(hook_manager, in_thread=not owns_loop),
@@ -252,7 +328,11 @@ class AbstractRunner(ABC):
             is_async=self._is_async,
         )
         scheduler = Scheduler(
-            pipeline, ctx, sequential=policy.sequential, logger=self._logger
+            pipeline,
+            ctx,
+            sequential=policy.sequential,
+            logger=self._logger,
+            limiters=limiters,
         )
         try:
             await scheduler.run()
@@ -359,6 +439,22 @@ class AbstractRunner(ABC):
 
 async def _inline(func: Callable[..., T], *args: Any) -> T:
     return func(*args)
+
+
+def _check_process_nodes(pipeline: Pipeline, policy: Policy) -> None:
+    """Reject, before anything runs, sync nodes bound for a process that can't go.
+
+    Raises:
+        AttributeError: Kedro's "cannot be serialised" error listing the nodes.
+    """
+    from dagloop.runner.parallel_runner import _unpicklable_nodes
+
+    bound = [
+        n
+        for n in pipeline.nodes
+        if not n.is_async and (n.executor or policy.default_sync) == "process"
+    ]
+    _unpicklable_nodes(bound)
 
 
 def _required_workers(pipeline: Pipeline, max_workers: int) -> int:
