@@ -1,0 +1,187 @@
+"""A FastAPI app that runs a dagloop pipeline per request, on the app's event loop.
+
+``POST /quote`` prices a shopping basket. The request body becomes the free
+inputs of a small pipeline (customer, items, coupon) in a ``DataCatalog`` made for
+that request alone, and the handler awaits ``runner.arun(...)``:
+
+* the pipeline and the runner are built once, at import, and shared by every
+  request: a ``Pipeline`` is immutable and a runner keeps no per-run state;
+* the catalog is per request, so concurrent requests never see each other's data
+  (a shared catalog would mix one request's ``items`` into another's run);
+* ``arun`` runs on the server's own event loop: the ``async def`` node is a
+  coroutine there, the sync nodes run in worker threads, so the server keeps
+  answering other requests while a pipeline runs.
+
+A node's exception reaches the handler unchanged (``UnknownProductError`` →
+HTTP 404). ``GET /stats`` tells how many runs were served and the most that were
+in flight at once.
+
+Run it:  python examples/webapp/app.py      (sends a few requests in-process)
+Serve:   pip install uvicorn && uvicorn app:app --app-dir examples/webapp
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import httpx
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel, Field
+
+from dagloop.io import DataCatalog, MemoryDataset
+from dagloop.pipeline import node, pipeline
+from dagloop.runner import ThreadRunner
+
+#: Unit prices in cents, and coupons as percentages off the subtotal.
+PRICE_LIST = {"apple": 45, "pear": 60, "bread": 250, "cheese": 575, "coffee": 899}
+COUPONS = {"": 0, "WELCOME10": 10, "HALF": 50}
+
+
+class UnknownProductError(LookupError):
+    """A basket names a product that is not on the price list."""
+
+
+# ------------------------------------------------------------------- the nodes
+
+
+async def look_up_prices(items: dict[str, int]) -> dict[str, int]:
+    """Async: stands in for a price service or database queried over the network."""
+    await anyio.sleep(0.01)
+    unknown = sorted(set(items) - set(PRICE_LIST))
+    if unknown:
+        raise UnknownProductError(f"unknown product(s): {', '.join(unknown)}")
+    return {sku: PRICE_LIST[sku] for sku in items}
+
+
+def price_lines(items: dict[str, int], prices: dict[str, int]) -> list[dict[str, Any]]:
+    """Sync (a worker thread under arun): one priced line per product."""
+    return [
+        {
+            "sku": sku,
+            "quantity": qty,
+            "unit_cents": prices[sku],
+            "cents": qty * prices[sku],
+        }
+        for sku, qty in sorted(items.items())
+    ]
+
+
+def make_quote(
+    customer: str, lines: list[dict[str, Any]], coupon: str
+) -> dict[str, Any]:
+    """Sync: totals, discount and the response document."""
+    subtotal = sum(line["cents"] for line in lines)
+    discount = subtotal * COUPONS.get(coupon, 0) // 100
+    return {
+        "customer": customer,
+        "lines": lines,
+        "subtotal_cents": subtotal,
+        "discount_cents": discount,
+        "total_cents": subtotal - discount,
+    }
+
+
+#: Built once; shared by all requests.
+QUOTE_PIPELINE = pipeline(
+    [
+        node(look_up_prices, "items", "prices", name="look_up_prices"),
+        node(price_lines, ["items", "prices"], "lines", name="price_lines"),
+        node(make_quote, ["customer", "lines", "coupon"], "quote", name="make_quote"),
+    ]
+)
+RUNNER = ThreadRunner()
+
+
+# ------------------------------------------------------------------------ app
+
+
+class QuoteRequest(BaseModel):
+    customer: str = Field(min_length=1)
+    items: dict[str, int] = Field(min_length=1)  # product -> quantity
+    coupon: str = ""
+
+
+@dataclass
+class RunStats:
+    served: int = 0
+    in_flight: int = 0
+    peak_in_flight: int = 0
+
+
+app = FastAPI(title="dagloop quote service")
+app.state.stats = RunStats()
+
+
+@app.post("/quote")
+async def quote(request: QuoteRequest) -> dict[str, Any]:
+    if request.coupon not in COUPONS:
+        raise HTTPException(
+            status_code=422, detail=f"unknown coupon {request.coupon!r}"
+        )
+    # This request's own catalog: its parameters are the pipeline's free inputs.
+    catalog = DataCatalog(
+        {
+            "customer": MemoryDataset(request.customer),
+            "items": MemoryDataset(request.items),
+            "coupon": MemoryDataset(request.coupon),
+        }
+    )
+    stats: RunStats = app.state.stats
+    stats.in_flight += 1  # one event loop: no lock needed between awaits
+    stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
+    try:
+        outputs = await RUNNER.arun(QUOTE_PIPELINE, catalog)
+    except UnknownProductError as exc:  # the node's own exception, unchanged
+        raise HTTPException(status_code=404, detail=exc.args[0]) from exc
+    finally:
+        stats.in_flight -= 1
+    stats.served += 1
+    result: dict[str, Any] = await outputs["quote"].aload()
+    return result
+
+
+@app.get("/stats")
+async def run_stats() -> dict[str, int]:
+    stats: RunStats = app.state.stats
+    return {"served": stats.served, "peak_in_flight": stats.peak_in_flight}
+
+
+# ------------------------------------------------------------------------ main
+
+
+async def demo() -> list[dict[str, Any]]:
+    """Send a few concurrent requests to the app in-process (no server needed)."""
+    baskets = [
+        {"customer": "ada", "items": {"apple": 6, "bread": 1}},
+        {"customer": "grace", "items": {"coffee": 2, "cheese": 1}, "coupon": "HALF"},
+        {"customer": "alan", "items": {"pear": 3}, "coupon": "WELCOME10"},
+    ]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+        responses = await asyncio.gather(
+            *(client.post("/quote", json=basket) for basket in baskets)
+        )
+        missing = await client.post(
+            "/quote", json={"customer": "eve", "items": {"caviar": 1}}
+        )
+        stats = (await client.get("/stats")).json()
+    quotes = [response.raise_for_status().json() for response in responses]
+    for q in quotes:
+        print(
+            f"{q['customer']:<6} subtotal {q['subtotal_cents']:>5} - discount "
+            f"{q['discount_cents']:>4} = total {q['total_cents']:>5} cents"
+        )
+    print(f"unknown product -> HTTP {missing.status_code}: {missing.json()['detail']}")
+    print(f"stats = {stats}")
+    return quotes
+
+
+def main() -> list[dict[str, Any]]:
+    return asyncio.run(demo())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,442 @@
+"""The examples in examples/ (besides seed/ and demo.py) run and do what they claim.
+
+Examples that start worker processes (``asyncio_script.py``, ``cpu_parallel.py``)
+run in a subprocess with ``sys.executable``: the workers import the ``__main__``
+module to find the node functions, so the example must be the main module. The
+others are imported and their ``main()`` (or app) is called here. Nothing depends
+on machine speed: where concurrency matters it is observed (by the local servers,
+by thread and process ids), never through a bound on elapsed time.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import hashlib
+import importlib.util
+import json
+import math
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def load_example(relative: str, *, search_path: Path | None = None) -> ModuleType:
+    """Import ``examples/<relative>`` under a unique module name (not __main__).
+
+    ``search_path`` is put on ``sys.path`` while the module loads, for examples
+    made of several modules in one folder.
+    """
+    path = EXAMPLES / relative
+    name = "dagloop_example_" + re.sub(r"\W", "_", relative.removesuffix(".py"))
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # pydantic and dataclasses look their module up
+    if search_path is not None:
+        sys.path.insert(0, str(search_path))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if search_path is not None:
+            sys.path.remove(str(search_path))
+    return module
+
+
+class ScriptRun:
+    """The outcome of ``python -W error examples/<script> <args>``, from ``cwd``."""
+
+    def __init__(self, script: str, cwd: Path, *args: str) -> None:
+        self.process = subprocess.run(
+            [sys.executable, "-W", "error", str(EXAMPLES / script), *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=50,
+            check=False,
+        )
+        assert self.process.returncode == 0, self.output
+        assert "Traceback" not in self.process.stderr, self.output
+
+    @property
+    def output(self) -> str:
+        return (
+            f"{self.process.stdout}\n--- stderr (exit {self.process.returncode}) ---\n"
+            f"{self.process.stderr}"
+        )
+
+    def value(self, prefix: str) -> Any:
+        """The Python literal printed after ``prefix`` on the line starting with it."""
+        for line in self.process.stdout.splitlines():
+            if line.startswith(prefix):
+                return ast.literal_eval(line[len(prefix) :].strip())
+        raise AssertionError(f"no line starting with {prefix!r} in:\n{self.output}")
+
+    def line(self, pattern: str) -> re.Match[str]:
+        """The first stdout line matching the regex ``pattern``."""
+        for line in self.process.stdout.splitlines():
+            match = re.fullmatch(pattern, line)
+            if match:
+                return match
+        raise AssertionError(f"no line matching {pattern!r} in:\n{self.output}")
+
+
+# --------------------------------------------------------- api_aggregation
+
+
+@pytest.fixture(scope="module")
+def aggregation() -> ModuleType:
+    return load_example(
+        "api_aggregation/aggregate.py", search_path=EXAMPLES / "api_aggregation"
+    )
+
+
+def expected_cities(local_apis: ModuleType, cities: tuple[str, ...]) -> dict[str, Any]:
+    """What the merged record of each city must hold: every host's fields."""
+    expected: dict[str, Any] = {}
+    for city in sorted(cities):
+        record: dict[str, Any] = {}
+        for host in local_apis.HOSTS:
+            fields = local_apis.payload(host, city)
+            assert fields.pop("city") == city
+            record.update(fields)
+        expected[city] = record
+    return expected
+
+
+def test_api_aggregation_report_and_per_host_caps(
+    aggregation: ModuleType, tmp_path: Path
+) -> None:
+    local_apis = sys.modules["local_apis"]
+    out = tmp_path / "reports" / "report.json"
+    result = aggregation.main(["--out", str(out), "--delay-ms", "100"])
+
+    # The JSON file written through JSONDataset is the merged report.
+    report = json.loads(out.read_text())
+    assert report == result["report"]
+    cities = expected_cities(local_apis, aggregation.CITIES)
+    assert report["cities"] == cities
+    assert report["summary"] == {
+        "cities": 12,
+        "warmest": max(cities, key=lambda c: cities[c]["temperature_c"]),
+        "cleanest_air": min(cities, key=lambda c: cities[c]["aqi"]),
+        "events": sum(len(c["events"]) for c in cities.values()),
+    }
+
+    # Every host got one request per city, never more at once than its cap
+    # (counted by the server itself), and did get concurrent requests.
+    assert aggregation.HOST_LIMITS == {"weather": 4, "air": 2, "events": 3}
+    for host, seen in result["hosts"].items():
+        assert seen["requests"] == len(aggregation.CITIES), host
+        assert seen["cap"] == aggregation.HOST_LIMITS[host]
+        assert 2 <= seen["max_in_flight"] <= seen["cap"], (host, seen)
+
+
+def test_api_aggregation_cap_of_one_serialises_only_that_host(
+    aggregation: ModuleType, tmp_path: Path
+) -> None:
+    """A host capped at 1 sees one request at a time; the others are unaffected."""
+    local_apis = sys.modules["local_apis"]
+    cities = ("oslo", "lima", "accra", "hanoi", "quito", "perth")
+    limits = {"weather": 1, "air": 6, "events": 3}
+    apis = local_apis.start_hosts(0.05)
+    try:
+        catalog = aggregation.build_catalog(
+            {host: api.base_url for host, api in apis.items()},
+            tmp_path / "report.json",
+            cities,
+        )
+        aggregation.ThreadRunner().run(
+            aggregation.build_pipeline(cities, limits), catalog
+        )
+    finally:
+        local_apis.stop_hosts(apis)
+    assert json.loads((tmp_path / "report.json").read_text())["cities"] == (
+        expected_cities(local_apis, cities)
+    )
+    assert apis["weather"].stats.max_in_flight == 1
+    assert 2 <= apis["air"].stats.max_in_flight <= 6
+    assert 2 <= apis["events"].stats.max_in_flight <= 3
+    assert all(api.stats.requests == len(cities) for api in apis.values())
+
+
+# ----------------------------------------------------------- asyncio_script
+
+
+def test_asyncio_script_places_nodes_where_asked(tmp_path: Path) -> None:
+    run = ScriptRun("asyncio_script.py", tmp_path)
+    ran = run.value("ran =")
+    main = ran["main"]
+    # async def nodes: coroutines on the script's own loop (its thread, its process).
+    for name in ("load_readings", "summarise"):
+        assert ran[name]["pid"] == main["pid"], name
+        assert ran[name]["thread_id"] == main["thread_id"], name
+    # executor="thread": another thread of the same process.
+    assert ran["checksum"]["pid"] == main["pid"]
+    assert ran["checksum"]["thread_id"] != main["thread_id"]
+    # executor="process": another process.
+    assert ran["sum_of_squares"]["pid"] != main["pid"]
+
+    values = [(i * 7919) % 1000 for i in range(200_000)]
+    assert run.value("summary =") == {
+        "count": 200_000,
+        "sha256": hashlib.sha256(repr(values).encode()).hexdigest()[:16],
+        "sum_of_squares": sum(v * v for v in values),
+    }
+    # The heartbeat task got the loop while the run was awaited.
+    ticks = int(run.line(r"heartbeat ticked (\d+) time\(s\) .*").group(1))
+    assert ticks >= 1
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ webapp
+
+
+@pytest.fixture(scope="module")
+def webapp() -> ModuleType:
+    return load_example("webapp/app.py")
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def client(webapp: ModuleType) -> Any:
+    import httpx
+
+    webapp.app.state.stats = webapp.RunStats()
+    transport = httpx.ASGITransport(app=webapp.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as c:
+        yield c
+
+
+def expected_quote(webapp: ModuleType, basket: dict[str, Any]) -> dict[str, Any]:
+    """The quote for ``basket``, computed here from the price list alone."""
+    lines = [
+        {
+            "sku": sku,
+            "quantity": qty,
+            "unit_cents": webapp.PRICE_LIST[sku],
+            "cents": qty * webapp.PRICE_LIST[sku],
+        }
+        for sku, qty in sorted(basket["items"].items())
+    ]
+    subtotal = sum(line["cents"] for line in lines)
+    discount = subtotal * webapp.COUPONS[basket.get("coupon", "")] // 100
+    return {
+        "customer": basket["customer"],
+        "lines": lines,
+        "subtotal_cents": subtotal,
+        "discount_cents": discount,
+        "total_cents": subtotal - discount,
+    }
+
+
+@pytest.mark.anyio
+async def test_webapp_single_request(webapp: ModuleType, client: Any) -> None:
+    basket = {"customer": "ada", "items": {"apple": 6, "bread": 1}, "coupon": "HALF"}
+    response = await client.post("/quote", json=basket)
+    assert response.status_code == 200, response.text
+    assert response.json() == expected_quote(webapp, basket)
+    assert response.json()["total_cents"] == (6 * 45 + 250) // 2
+    assert (await client.get("/stats")).json() == {"served": 1, "peak_in_flight": 1}
+
+
+@pytest.mark.anyio
+async def test_webapp_50_concurrent_requests_each_get_their_own_result(
+    webapp: ModuleType, client: Any
+) -> None:
+    import anyio
+
+    products = sorted(webapp.PRICE_LIST)
+    coupons = sorted(webapp.COUPONS)
+    baskets = [
+        {
+            "customer": f"customer-{i:02d}",
+            "items": {
+                products[i % len(products)]: i + 1,
+                products[(i * 3 + 1) % len(products)]: (i % 4) + 1,
+            },
+            "coupon": coupons[i % len(coupons)],
+        }
+        for i in range(50)
+    ]
+    responses: list[Any] = [None] * len(baskets)
+
+    async def post(i: int) -> None:
+        responses[i] = await client.post("/quote", json=baskets[i])
+
+    async with anyio.create_task_group() as group:
+        for i in range(len(baskets)):
+            group.start_soon(post, i)
+
+    for basket, response in zip(baskets, responses, strict=True):
+        assert response.status_code == 200, response.text
+        assert response.json() == expected_quote(webapp, basket)
+    # All different: a mix-up between requests could not go unnoticed.
+    assert len({json.dumps(r.json(), sort_keys=True) for r in responses}) == 50
+    stats = (await client.get("/stats")).json()
+    assert stats["served"] == 50
+    assert stats["peak_in_flight"] >= 2  # the runs really overlapped
+
+
+@pytest.mark.anyio
+async def test_webapp_errors(client: Any) -> None:
+    unknown = await client.post(
+        "/quote", json={"customer": "eve", "items": {"caviar": 1, "apple": 1}}
+    )
+    assert unknown.status_code == 404
+    assert unknown.json() == {"detail": "unknown product(s): caviar"}
+    coupon = await client.post(
+        "/quote", json={"customer": "eve", "items": {"apple": 1}, "coupon": "FREE"}
+    )
+    assert coupon.status_code == 422
+    invalid = await client.post("/quote", json={"customer": "eve", "items": {}})
+    assert invalid.status_code == 422
+
+
+def test_webapp_main_demo(webapp: ModuleType) -> None:
+    quotes = webapp.main()
+    assert [q["customer"] for q in quotes] == ["ada", "grace", "alan"]
+    assert [q["total_cents"] for q in quotes] == [
+        6 * 45 + 250,
+        (2 * 899 + 575) - (2 * 899 + 575) // 2,
+        3 * 60 - 3 * 60 // 10,
+    ]
+
+
+# ---------------------------------------------------------- notebook_style
+
+
+def test_notebook_style_sync_run_inside_a_running_loop() -> None:
+    notebook = load_example("notebook_style.py")
+    result = notebook.main()
+
+    values = [1.0, 2.0, 4.0, 8.0]
+    mean, stdev = statistics.fmean(values), statistics.stdev(values)
+    expected = [round((x - mean) / stdev, 3) for x in values]
+    assert result["run"]["z"] == expected
+    assert result["arun"]["z"] == expected
+
+    loop, thread = result["notebook_loop"], result["notebook_thread"]
+    # run(): every node ran on another loop, in another thread: the notebook's
+    # loop was never re-entered.
+    assert [name for name, _, _ in result["run"]["trace"]] == [
+        "clean",
+        "enrich",
+        "zscores",
+    ]
+    for name, node_thread, node_loop in result["run"]["trace"]:
+        assert node_thread != thread, name
+        assert node_loop not in (0, loop), name
+    # arun(): the async node ran on the notebook's loop, sync nodes in threads.
+    trace = {name: (t, lp) for name, t, lp in result["arun"]["trace"]}
+    assert trace["enrich"] == (thread, loop)
+    assert trace["clean"][0] != thread
+    assert trace["zscores"][0] != thread
+
+
+def test_notebook_style_works_inside_this_tests_running_loop() -> None:
+    """The same sync call, made by code already running in an asyncio loop."""
+    notebook = load_example("notebook_style.py")
+
+    async def cell() -> list[float]:
+        from dagloop.io import DataCatalog
+        from dagloop.runner import SequentialRunner
+
+        outputs = SequentialRunner().run(
+            notebook.build_pipeline(), DataCatalog({"raw": [3.0, None, 5.0]})
+        )
+        z: list[float] = outputs["z"].load()
+        return z
+
+    assert asyncio.run(cell()) == [-0.707, 0.707]
+
+
+# ------------------------------------------------------------ cpu_parallel
+
+
+def reference_model(partitions: int, size: int) -> tuple[float, float]:
+    """Least squares of Collatz steps on ln(n), computed independently."""
+
+    def steps(n: int) -> int:
+        count = 0
+        while n > 1:
+            n = 3 * n + 1 if n & 1 else n >> 1
+            count += 1
+        return count
+
+    numbers = range(1, 1 + partitions * size)
+    fit = statistics.linear_regression(
+        [math.log(n) for n in numbers], [steps(n) for n in numbers]
+    )
+    return fit.slope, fit.intercept
+
+
+def test_cpu_parallel(tmp_path: Path) -> None:
+    run = ScriptRun("cpu_parallel.py", tmp_path, "--partitions", "4", "--size", "10000")
+    parent = run.value("parent pid =")
+    featurise_pids = run.value("featurise pids =")
+    # Preprocessing ran in worker processes, training (executor="inline") in the
+    # parent process.
+    assert len(featurise_pids) == 4
+    assert parent not in featurise_pids
+    assert run.value("train pid =") == parent
+    for i, pid in enumerate(featurise_pids):
+        run.line(rf"  featurise_{i} ran in pid {pid} \(\d+\.\d\d s of CPU time\)")
+    run.line(r"ParallelRunner: +\d+\.\d\d s")
+    run.line(r"SequentialRunner: +\d+\.\d\d s \(all in pid \d+\)")
+
+    model = run.value("model =")
+    slope, intercept = reference_model(4, 10_000)
+    assert model["rows"] == 40_000
+    assert model["slope"] == pytest.approx(slope, abs=1e-5)
+    assert model["intercept"] == pytest.approx(intercept, abs=1e-5)
+    run.line(r"same model both ways: True")
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ README
+
+
+EXAMPLE_PATHS = [
+    "examples/webapp/",
+    "examples/asyncio_script.py",
+    "examples/api_aggregation/",
+    "examples/notebook_style.py",
+    "examples/cpu_parallel.py",
+    "examples/seed/",
+]
+
+
+@pytest.fixture(scope="module")
+def examples_section() -> str:
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"^## Examples\n(.*?)^## ", readme, re.S | re.M)
+    assert match, "README has no Examples section"
+    headings = re.findall(r"^## (.+)$", readme, re.M)
+    assert headings.index("Examples") == headings.index("Runners") + 1
+    return match.group(1)
+
+
+@pytest.mark.parametrize("path", EXAMPLE_PATHS)
+def test_readme_links_every_example(examples_section: str, path: str) -> None:
+    assert f"]({path})" in examples_section
+    assert (ROOT / path).exists()
