@@ -16,12 +16,10 @@ from dagloop.io._files import _AsyncFileDataset
 from dagloop.io.core import DatasetError
 
 if TYPE_CHECKING:
-    import os
     from types import ModuleType
 
     import pandas as pd
 
-    from dagloop.io.core import Version
 
 __all__ = ["CSVDataset"]
 
@@ -49,29 +47,6 @@ class CSVDataset(_AsyncFileDataset["pd.DataFrame", "pd.DataFrame"]):
 
     DEFAULT_SAVE_ARGS: ClassVar[dict[str, Any]] = {"index": False}
     _KEDRO_TYPE: ClassVar[str] = "kedro_datasets.pandas.CSVDataset"
-
-    def __init__(
-        self,
-        filepath: str | os.PathLike[str],
-        load_args: dict[str, Any] | None = None,
-        save_args: dict[str, Any] | None = None,
-        version: Version | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        """Set up the dataset; nothing is read or written, pandas is not imported.
-
-        Args:
-            filepath: A local path or ``file://`` URL.
-            load_args: Keyword arguments for :func:`pandas.read_csv`.
-            save_args: Keyword arguments for :meth:`pandas.DataFrame.to_csv`
-                (default ``{"index": False}``).
-            version: Load/save versions; ``None`` disables versioning.
-            metadata: Free-form information about the dataset, kept as given.
-
-        Raises:
-            DatasetError: When ``filepath`` is not a local path.
-        """
-        super().__init__(filepath, load_args, save_args, version, metadata)
 
     async def _decode(self, payload: bytes) -> pd.DataFrame:
         pandas = await in_io_thread(_import_pandas)

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pickle
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from dagloop.io._files import _AsyncFileDataset, offload
-
-if TYPE_CHECKING:
-    import os
-
-    from dagloop.io.core import Version
 
 __all__ = ["PickleDataset"]
 
@@ -30,28 +25,6 @@ class PickleDataset(_AsyncFileDataset[Any, Any]):
     """
 
     _KEDRO_TYPE: ClassVar[str] = "kedro_datasets.pickle.PickleDataset"
-
-    def __init__(
-        self,
-        filepath: str | os.PathLike[str],
-        load_args: dict[str, Any] | None = None,
-        save_args: dict[str, Any] | None = None,
-        version: Version | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        """Set up the dataset; nothing is read or written yet.
-
-        Args:
-            filepath: A local path or ``file://`` URL.
-            load_args: Keyword arguments for :func:`pickle.loads`.
-            save_args: Keyword arguments for :func:`pickle.dumps`.
-            version: Load/save versions; ``None`` disables versioning.
-            metadata: Free-form information about the dataset, kept as given.
-
-        Raises:
-            DatasetError: When ``filepath`` is not a local path.
-        """
-        super().__init__(filepath, load_args, save_args, version, metadata)
 
     async def _decode(self, payload: bytes) -> Any:
         return await offload(
