@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -31,11 +31,13 @@ import anyio
 import anyio.to_process
 import anyio.to_thread
 
+from dagloop.io._async import in_io_thread
 from dagloop.runner._errors import (
     NodeTimeoutError,
     ProcessTransferError,
     WorkerProcessError,
 )
+from dagloop.runner._payload import Payload, SideChannel, dump, load
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -55,6 +57,8 @@ class Executors:
     thread_limiter: anyio.CapacityLimiter
     process_limiter: anyio.CapacityLimiter
     async_limiter: anyio.CapacityLimiter | None = None
+    #: Where big buffers to and from worker processes go (see ``_payload``).
+    side_channel: SideChannel = field(default_factory=SideChannel)
 
     def kind_for(self, node: Node) -> Kind:
         """Where ``node`` runs under this policy."""
@@ -118,43 +122,52 @@ class Executors:
         args: list[Any],
         kwargs: dict[str, Any],
     ) -> Any:
-        is_generator = node._is_generator
+        folder = self.side_channel.folder
         try:
-            request = pickle.dumps(
-                (func, args, kwargs, is_generator), pickle.HIGHEST_PROTOCOL
-            )
+            request = await in_io_thread(dump, (func, args, kwargs), folder)
         except Exception as exc:
-            raise ProcessTransferError(
-                f"Node '{node.name}' cannot run in a worker process: its function or "
-                f"input values cannot be pickled ({exc}). Use a module-level function "
-                f"and picklable inputs, or run the node with executor='thread'."
+            raise self._transfer_error(
+                node, "its function or input values", exc
             ) from exc
         level = logging.getLogger().getEffectiveLevel()
+        is_generator = node._is_generator
         try:
-            reply, records = await anyio.to_process.run_sync(
+            status, reply, records = await anyio.to_process.run_sync(
                 _worker_call,
                 request,
+                is_generator,
                 level,
+                folder,
                 cancellable=True,
                 limiter=self.process_limiter,
             )
         except anyio.BrokenWorkerProcess as exc:
             raise WorkerProcessError(
-                f"Node '{node.name}' was running in a worker process that died ({exc!r}): "
-                f"it was killed, crashed or ran out of memory."
+                f"Node '{node.name}' was running in a worker process that died "
+                f"({exc!r}): it was killed, crashed or ran out of memory."
             ) from exc
         _replay(records)
-        if isinstance(reply, _Unpicklable):
-            raise ProcessTransferError(
-                f"Node '{node.name}' ran in a worker process but returned a value that "
-                f"cannot be pickled back to the parent ({reply.detail}). Return plain "
-                f"data, or run the node with executor='thread'."
-            )
-        result = pickle.loads(reply)
+        if status == "unpicklable":
+            raise self._transfer_error(node, "its result", reply)
+        value = await in_io_thread(load, reply)
+        if status == "raised":
+            raise value
         if is_generator:
             # The worker drained the generator; stream its items to the savers.
-            return (item for item in result)
-        return result
+            return (item for item in value)
+        return value
+
+    @staticmethod
+    def _transfer_error(node: Node, what: str, cause: object) -> ProcessTransferError:
+        return ProcessTransferError(
+            f"Node '{node.name}' cannot run in a worker process: {what} cannot be "
+            f"pickled ({cause!r}). Use a module-level function and plain data, or run "
+            f"the node with executor='thread'."
+        )
+
+    def close(self) -> None:
+        """Release what the run's process calls left (the side-channel folder)."""
+        self.side_channel.close()
 
     async def next_chunk(self, node: Node, stream: Any) -> tuple[bool, Any]:
         """The next item of an output stream, run where the node runs.
@@ -209,38 +222,53 @@ class _RecordCollector(logging.Handler):
         self.records.append(record)
 
 
-@dataclass
-class _Unpicklable:
-    """What the worker returns instead of a result it cannot pickle."""
+def _worker_call(
+    request: Payload, is_generator: bool, level: int, folder: str
+) -> tuple[str, Any, list[logging.LogRecord]]:
+    """Run in the worker process: call the function, collect its log records.
 
-    detail: str
-
-
-def _worker_call(request: bytes, level: int) -> tuple[Any, list[logging.LogRecord]]:
-    """Run in the worker process: call the function and collect its log records.
-
-    The result is pickled here, so a result that cannot be pickled is reported as
-    such (not confused with an error raised by the node). AnyIO's workers send
-    stdout/stderr to /dev/null, so log records travel back with the result.
+    Returns ``(status, payload, records)`` and never raises, so the parent can
+    tell an error of the node (``"raised"``) from a result that cannot be sent
+    back (``"unpicklable"``). AnyIO's workers send stdout/stderr to /dev/null, so
+    log records travel back with the outcome.
     """
-    func, args, kwargs, is_generator = pickle.loads(request)
+    func, args, kwargs = load(request)
     root = logging.getLogger()
     collector = _RecordCollector()
     previous_level = root.level
     root.addHandler(collector)
     root.setLevel(level)
+    status = "ok"
     try:
         result = func(*args, **kwargs)
         if is_generator:
             result = list(result)
+    except BaseException as exc:
+        status, result = "raised", _sendable(exc)
     finally:
         root.removeHandler(collector)
         root.setLevel(previous_level)
     try:
-        reply: Any = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+        return status, dump(result, folder), collector.records
     except Exception as exc:
-        reply = _Unpicklable(f"{type(result).__name__}: {exc}")
-    return reply, collector.records
+        return "unpicklable", f"{type(result).__name__}: {exc}", collector.records
+
+
+def _sendable(exc: BaseException) -> Exception:
+    """``exc``, or a stand-in the parent can receive and raise without exiting.
+
+    ``SystemExit``/``KeyboardInterrupt`` from node code must not end the parent,
+    and an exception that cannot be pickled must still be reported.
+    """
+    if isinstance(exc, Exception):
+        try:
+            pickle.dumps(exc, pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            return RuntimeError(
+                f"{exc!r} (raised in a worker process; it could not be pickled)"
+            )
+        return exc
+    return RuntimeError(f"{exc!r} raised by node code in a worker process")
 
 
 def _replay(records: list[logging.LogRecord]) -> None:

@@ -339,6 +339,8 @@ class AbstractRunner(ABC):
         except Exception:
             self._suggest_resume_scenario(pipeline, scheduler.done, catalog)
             raise
+        finally:
+            ctx.executors.close()
 
     @abstractmethod
     def _policy(self, pipeline: Pipeline, owns_loop: bool) -> Policy:

@@ -80,4 +80,7 @@ class Task:
             run_id=self.run_id,
             is_async=self.is_async,
         )
-        await run_node(self.node, ctx)
+        try:
+            await run_node(self.node, ctx)
+        finally:
+            ctx.executors.close()
