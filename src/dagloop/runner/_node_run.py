@@ -91,9 +91,22 @@ async def run_node(node: Node, ctx: RunContext) -> None:
             or a ``DatasetError`` from loading or saving (with a note naming the
             node).
     """
+    # The per-node hot path: in the common case (no hooks, sequential loads,
+    # plain outputs) the catalog is awaited directly, with no intermediate
+    # coroutine per dataset.
     _check_generator(node, ctx.is_async)
+    names = node.inputs
+    inputs: dict[str, Any] = {}
     try:
-        inputs = await _load_inputs(node, ctx)
+        if ctx.is_async and len(names) > 1:
+            inputs = await _load_concurrently(node, names, ctx)
+        elif ctx.hooks.on_load:
+            for name in names:
+                inputs[name] = await _load_one(node, name, ctx)
+        else:
+            load = ctx.catalog.load
+            for name in names:
+                inputs[name] = await load(name)
     except Exception as exc:
         exc.add_note(f"While loading the inputs of node '{node.name}'.")
         raise
@@ -101,7 +114,17 @@ async def run_node(node: Node, ctx: RunContext) -> None:
         inputs.update(await _inputs_from_hook(node, inputs, ctx))
     outputs = await _call(node, inputs, ctx)
     try:
-        await _save_outputs(node, outputs, ctx)
+        if outputs and node._is_generator:
+            await _stream_outputs(node, outputs, ctx)
+        elif ctx.is_async and len(outputs) > 1:
+            await _save_concurrently(node, outputs, ctx)
+        elif ctx.hooks.on_save:
+            for name, data in outputs.items():
+                await _save_one(node, name, data, ctx)
+        else:
+            save = ctx.catalog.save
+            for name, data in outputs.items():
+                await save(name, data)
     except Exception as exc:
         exc.add_note(
             f"While saving the outputs of node '{node.name}' (outputs saved before "
@@ -110,40 +133,6 @@ async def run_node(node: Node, ctx: RunContext) -> None:
         raise
     for name in node.confirms:
         await ctx.catalog.confirm(name)
-
-
-# The loaders and savers below are on every node's path: the common case (no
-# hooks, sequential loads, plain outputs) awaits the catalog directly, with no
-# intermediate coroutine per dataset.
-
-
-async def _load_inputs(node: Node, ctx: RunContext) -> dict[str, Any]:
-    names = node.inputs
-    if ctx.is_async and len(names) > 1:
-        return await _load_concurrently(node, names, ctx)
-    inputs: dict[str, Any] = {}
-    if ctx.hooks.on_load:
-        for name in names:
-            inputs[name] = await _load_one(node, name, ctx)
-    else:
-        load = ctx.catalog.load
-        for name in names:
-            inputs[name] = await load(name)
-    return inputs
-
-
-async def _save_outputs(node: Node, outputs: dict[str, Any], ctx: RunContext) -> None:
-    if outputs and node._is_generator:
-        await _stream_outputs(node, outputs, ctx)
-    elif ctx.is_async and len(outputs) > 1:
-        await _save_concurrently(node, outputs, ctx)
-    elif ctx.hooks.on_save:
-        for name, data in outputs.items():
-            await _save_one(node, name, data, ctx)
-    else:
-        save = ctx.catalog.save
-        for name, data in outputs.items():
-            await save(name, data)
 
 
 async def _load_one(node: Node, name: str, ctx: RunContext) -> Any:

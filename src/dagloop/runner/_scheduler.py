@@ -78,7 +78,10 @@ class Scheduler:
         """
         if self._sequential:
             for node in self._nodes:
-                await self._run_node(node)
+                if self._limiters:
+                    await self._run_limited(node)
+                else:
+                    await run_node(node, self._ctx)
                 await self._finished(node)
             return
         await self._run_concurrently()
@@ -106,7 +109,10 @@ class Scheduler:
         children: dict[Node, list[Node]],
     ) -> None:
         try:
-            await self._run_node(node)
+            if self._limiters:
+                await self._run_limited(node)
+            else:
+                await run_node(node, self._ctx)
             await self._finished(node)
         except Exception as exc:
             self._record_failure(node, exc, group)
@@ -118,13 +124,9 @@ class Scheduler:
             if waiting[child] == 0:
                 group.start(self._run_one, child, group, waiting, children)
 
-    async def _run_node(self, node: Node) -> None:
+    async def _run_limited(self, node: Node) -> None:
         """Run ``node``, holding a slot of each limiter its tags ask for."""
-        if not self._limiters or not (
-            limited := sorted(self._limiters.keys() & node._tags)
-        ):
-            await run_node(node, self._ctx)
-            return
+        limited = sorted(self._limiters.keys() & node._tags)
         # Always acquired in tag order, so two nodes never wait on each other.
         async with AsyncExitStack() as stack:
             for tag in limited:
