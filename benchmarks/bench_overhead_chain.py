@@ -1,0 +1,108 @@
+"""overhead_chain: engine overhead per node on a chain of trivial sync nodes.
+
+N nodes ``x + 1`` in a chain (``d0 -> d1 -> ... -> dN``), in-memory data,
+``SequentialRunner``. Reported: wall time of ``runner.run(pipeline, catalog)``
+divided by N (the pipeline and catalog are built beforehand). Floors: the same N
+calls in a plain Python loop reading and writing a dict, and a raw-asyncio version
+that awaits one coroutine per node (``asyncio.run`` included).
+
+    python benchmarks/bench_overhead_chain.py --chain-nodes 2000 --reps 3
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from _harness import Case, check, engines, interleave, scenario_main, timed
+from _nodes import inc
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+
+    from _harness import Engine, Recorder, Row
+
+NAME = "overhead_chain"
+TITLE = "trivial sync nodes in a chain, SequentialRunner, µs per node"
+TARGET_US = 20.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--chain-nodes", type=int, default=2000, help="chain length")
+
+
+def engine_case(engine: Engine, n: int) -> Case:
+    def build(length: int) -> Any:
+        p = engine.pipeline
+        return p.Pipeline(
+            [p.node(inc, f"d{i}", f"d{i + 1}", name=f"n{i}") for i in range(length)]
+        )
+
+    def run_once(pipe: Any, length: int) -> float:
+        catalog = engine.io.DataCatalog({"d0": engine.io.MemoryDataset(0)})
+        runner = engine.runner.SequentialRunner()
+        seconds, out = timed(runner.run, pipe, catalog)
+        check(out[f"d{length}"].load() == length, f"{engine.name} chain")
+        return seconds
+
+    pipe, small = build(n), build(20)
+
+    def run() -> list[Row]:
+        return [("run", run_once(pipe, n) / n * 1e6, "µs/node")]
+
+    return Case(engine.name, "SequentialRunner", run, lambda: run_once(small, 20))
+
+
+def floor_loop(specs: list[tuple[Callable[[int], int], str, str]]) -> int:
+    data = {"d0": 0}
+    for func, source, target in specs:
+        data[target] = func(data[source])
+    return data[specs[-1][2]]
+
+
+async def _call(func: Callable[[int], int], value: int) -> int:
+    return func(value)
+
+
+async def _chain(specs: list[tuple[Callable[[int], int], str, str]]) -> int:
+    data = {"d0": 0}
+    for func, source, target in specs:
+        data[target] = await _call(func, data[source])
+    return data[specs[-1][2]]
+
+
+def floor_asyncio(specs: list[tuple[Callable[[int], int], str, str]]) -> int:
+    return asyncio.run(_chain(specs))
+
+
+def floor_case(config: str, floor: Callable[[Any], int], n: int) -> Case:
+    specs = [(inc, f"d{i}", f"d{i + 1}") for i in range(n)]
+
+    def run() -> list[Row]:
+        seconds, result = timed(floor, specs)
+        check(result == n, config)
+        return [("run", seconds / n * 1e6, "µs/node")]
+
+    return Case("floor", config, run, run)
+
+
+def measure(args: argparse.Namespace, rec: Recorder) -> None:
+    n = args.chain_nodes
+    rec.note(f"{n:,} nodes; wall time of runner.run() / {n:,}; logging at WARNING.")
+    cases = [engine_case(engine, n) for engine in engines(rec)]
+    cases.append(floor_case("plain loop + dict", floor_loop, n))
+    cases.append(floor_case("asyncio, a coroutine per node", floor_asyncio, n))
+    interleave(rec, cases, args.reps)
+
+    dagloop = ("dagloop", "SequentialRunner", "run")
+    rec.ratio(
+        "dagloop / floor (plain loop)", dagloop, ("floor", cases[-2].config, "run")
+    )
+    rec.ratio("dagloop / floor (asyncio)", dagloop, ("floor", cases[-1].config, "run"))
+    rec.ratio("Kedro / dagloop", ("kedro", "SequentialRunner", "run"), dagloop)
+    rec.target("overhead per node", rec.median(*dagloop), TARGET_US, "µs")
+
+
+if __name__ == "__main__":
+    scenario_main(NAME, TITLE, add_arguments, measure)
