@@ -70,7 +70,9 @@ ClientFactory: TypeAlias = "Callable[[], httpx.AsyncClient]"
 def default_client(**overrides: Any) -> httpx.AsyncClient:
     """A client with dagloop's defaults; ``overrides`` are ``httpx.AsyncClient`` args.
 
-    Defaults: :data:`DEFAULT_LIMITS`; HTTP/1.1 only (HTTP/2 would need the optional
+    Defaults: :data:`DEFAULT_LIMITS`, with requests beyond the pool's connections
+    waiting outside it (:class:`~dagloop.io._http_transport.InFlightLimit`); HTTP/1.1
+    only (HTTP/2 would need the optional
     ``h2`` package, and one connection per request suits dataset I/O well); redirects
     followed (unlike httpx's default), because Kedro's ``APIDataset`` on ``requests``
     follows them and catalog URLs are often moved resources; proxy settings and
@@ -85,14 +87,21 @@ def default_client(**overrides: Any) -> httpx.AsyncClient:
     """
     import httpx
 
-    options: dict[str, Any] = {
-        "limits": _default_limits(),
-        "http1": True,
-        "http2": False,
-        "follow_redirects": True,
-    }
-    options.update(overrides)
-    return httpx.AsyncClient(**options)
+    from dagloop.io._http_transport import InFlightLimit
+
+    limits = overrides.pop("limits", None) or _default_limits()
+    transport = overrides.pop("transport", None) or httpx.AsyncHTTPTransport(
+        limits=limits,
+        http1=True,
+        http2=False,
+        verify=overrides.pop("verify", True),
+        cert=overrides.pop("cert", None),
+        trust_env=overrides.get("trust_env", True),
+    )
+    options: dict[str, Any] = {"follow_redirects": True, **overrides}
+    # Requests beyond the pool's connections wait outside it (see _http_transport).
+    limit = limits.max_connections or 100
+    return httpx.AsyncClient(transport=InFlightLimit(transport, limit), **options)
 
 
 # A ContextVar rather than a module global: a test or an application can replace the

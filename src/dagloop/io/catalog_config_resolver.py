@@ -57,10 +57,17 @@ def _match(pattern: str, name: str) -> Any:
     A pattern that is a single placeholder matches any non-empty name; it is the
     runtime pattern every undeclared dataset goes through, so it skips the parser.
     """
-    single = _SINGLE_PLACEHOLDER.fullmatch(pattern)
-    if single:
-        return _WholeName(single.group(1), name) if name else None
+    field = _single_placeholder(pattern)
+    if field is not None:
+        return _WholeName(field, name) if name else None
     return _parser(pattern).parse(name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _single_placeholder(pattern: str) -> str | None:
+    """The field name when ``pattern`` is one placeholder such as ``{default}``."""
+    single = _SINGLE_PLACEHOLDER.fullmatch(pattern)
+    return single.group(1) if single else None
 
 
 def _fetch_credentials(credentials_name: str, credentials: dict[str, Any]) -> Any:

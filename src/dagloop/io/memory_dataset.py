@@ -87,6 +87,9 @@ _PLAIN_TYPES = frozenset(
 )
 
 
+_IMMUTABLE_TYPES = frozenset({int, float, complex, str, bytes, bool, type(None)})
+
+
 def _infer_copy_mode(data: Any) -> TCopyMode:
     """Pick how to copy ``data`` from its type (imports nothing that is not loaded)."""
     if type(data) in _PLAIN_TYPES:
@@ -110,7 +113,8 @@ def _copy_with_mode(data: Any, copy_mode: TCopyMode) -> Any:
         DatasetError: For an unknown mode.
     """
     if copy_mode == "deepcopy":
-        return copy.deepcopy(data)
+        # Immutable scalars are their own copy; skip deepcopy's dispatch for them.
+        return data if type(data) in _IMMUTABLE_TYPES else copy.deepcopy(data)
     if copy_mode == "copy":
         return data.copy()
     if copy_mode == "assign":
