@@ -5,9 +5,14 @@ from __future__ import annotations
 import copy
 import enum
 import sys
-from typing import Any
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
 from dagloop.io.core import AbstractDataset, DatasetError, TCopyMode
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = ["MemoryDataset"]
 
@@ -61,12 +66,17 @@ class MemoryDataset(AbstractDataset[Any, Any]):
         """
         if self._data is _EMPTY:
             raise DatasetError("Data for MemoryDataset has not been saved yet.")
+        if _handing_over.get():
+            return self._data
         return _copy_with_mode(
             self._data, self._copy_mode or _infer_copy_mode(self._data)
         )
 
     def save(self, data: Any) -> None:
         """Store a copy of ``data``."""
+        if _handing_over.get():
+            self._data = data
+            return
         self._data = _copy_with_mode(data, self._copy_mode or _infer_copy_mode(data))
 
     def _exists(self) -> bool:
@@ -85,6 +95,28 @@ class MemoryDataset(AbstractDataset[Any, Any]):
 _PLAIN_TYPES = frozenset(
     {int, float, str, bytes, bool, type(None), list, dict, tuple, set}
 )
+
+
+#: Set while values cross to or from a worker process: pickling copies them
+#: anyway, so copying them here as well would only cost time and memory (two
+#: extra copies of every array a process node reads or writes).
+_handing_over: ContextVar[bool] = ContextVar(
+    "dagloop_memory_handing_over", default=False
+)
+
+
+@contextmanager
+def _without_copies() -> Iterator[None]:
+    """Load and save memory datasets without copying, for the current task.
+
+    Only for values that are pickled for another process right after loading, or
+    that were just unpickled from one and are saved by nobody else.
+    """
+    token = _handing_over.set(True)
+    try:
+        yield
+    finally:
+        _handing_over.reset(token)
 
 
 _IMMUTABLE_TYPES = frozenset({int, float, complex, str, bytes, bool, type(None)})

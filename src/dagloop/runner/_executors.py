@@ -22,7 +22,6 @@ loop thread could not be timed out, so it runs in a worker thread instead.
 from __future__ import annotations
 
 import logging
-import pickle
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
@@ -31,13 +30,14 @@ import anyio
 import anyio.to_process
 import anyio.to_thread
 
+from dagloop._payload import SideChannel, dump, load
+from dagloop._worker import worker_call
 from dagloop.io._async import in_io_thread
 from dagloop.runner._errors import (
     NodeTimeoutError,
     ProcessTransferError,
     WorkerProcessError,
 )
-from dagloop.runner._payload import Payload, SideChannel, dump, load
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -133,7 +133,7 @@ class Executors:
         is_generator = node._is_generator
         try:
             status, reply, records = await anyio.to_process.run_sync(
-                _worker_call,
+                worker_call,
                 request,
                 is_generator,
                 level,
@@ -200,75 +200,6 @@ def _next(stream: Any) -> tuple[bool, Any]:
         return True, next(stream)
     except StopIteration:
         return False, None
-
-
-# --------------------------------------------------------------- worker side
-
-
-class _RecordCollector(logging.Handler):
-    """Keeps the log records a node emits in a worker process."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        # Make the record safe to pickle: render the message and traceback now.
-        record.msg = record.getMessage()
-        record.args = None
-        if record.exc_info:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-            record.exc_info = None
-        self.records.append(record)
-
-
-def _worker_call(
-    request: Payload, is_generator: bool, level: int, folder: str
-) -> tuple[str, Any, list[logging.LogRecord]]:
-    """Run in the worker process: call the function, collect its log records.
-
-    Returns ``(status, payload, records)`` and never raises, so the parent can
-    tell an error of the node (``"raised"``) from a result that cannot be sent
-    back (``"unpicklable"``). AnyIO's workers send stdout/stderr to /dev/null, so
-    log records travel back with the outcome.
-    """
-    func, args, kwargs = load(request)
-    root = logging.getLogger()
-    collector = _RecordCollector()
-    previous_level = root.level
-    root.addHandler(collector)
-    root.setLevel(level)
-    status = "ok"
-    try:
-        result = func(*args, **kwargs)
-        if is_generator:
-            result = list(result)
-    except BaseException as exc:
-        status, result = "raised", _sendable(exc)
-    finally:
-        root.removeHandler(collector)
-        root.setLevel(previous_level)
-    try:
-        return status, dump(result, folder), collector.records
-    except Exception as exc:
-        return "unpicklable", f"{type(result).__name__}: {exc}", collector.records
-
-
-def _sendable(exc: BaseException) -> Exception:
-    """``exc``, or a stand-in the parent can receive and raise without exiting.
-
-    ``SystemExit``/``KeyboardInterrupt`` from node code must not end the parent,
-    and an exception that cannot be pickled must still be reported.
-    """
-    if isinstance(exc, Exception):
-        try:
-            pickle.dumps(exc, pickle.HIGHEST_PROTOCOL)
-        except Exception:
-            return RuntimeError(
-                f"{exc!r} (raised in a worker process; it could not be pickled)"
-            )
-        return exc
-    return RuntimeError(f"{exc!r} raised by node code in a worker process")
 
 
 def _replay(records: list[logging.LogRecord]) -> None:

@@ -14,6 +14,7 @@ nodes, whose I/O and hooks stay in the parent): for each input
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from itertools import cycle
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from dagloop.io import _async
+from dagloop.io.memory_dataset import _without_copies
 from dagloop.runner._concurrency import run_all
 from dagloop.runner._errors import ProcessTransferError, WorkerProcessError
 
@@ -97,6 +99,9 @@ async def run_node(node: Node, ctx: RunContext) -> None:
     _check_generator(node, ctx.is_async)
     names = node.inputs
     inputs: dict[str, Any] = {}
+    # Values bound for (or coming from) a worker process are copied by pickling;
+    # memory datasets need not copy them again, unless a hook could see them.
+    handover = _without_copies if _crosses_processes(node, ctx) else nullcontext
     try:
         if ctx.is_async and len(names) > 1:
             inputs = await _load_concurrently(node, names, ctx)
@@ -105,8 +110,9 @@ async def run_node(node: Node, ctx: RunContext) -> None:
                 inputs[name] = await _load_one(node, name, ctx)
         else:
             load = ctx.catalog.load
-            for name in names:
-                inputs[name] = await load(name)
+            with handover():
+                for name in names:
+                    inputs[name] = await load(name)
     except Exception as exc:
         exc.add_note(f"While loading the inputs of node '{node.name}'.")
         raise
@@ -123,8 +129,9 @@ async def run_node(node: Node, ctx: RunContext) -> None:
                 await _save_one(node, name, data, ctx)
         else:
             save = ctx.catalog.save
-            for name, data in outputs.items():
-                await save(name, data)
+            with handover():
+                for name, data in outputs.items():
+                    await save(name, data)
     except Exception as exc:
         exc.add_note(
             f"While saving the outputs of node '{node.name}' (outputs saved before "
@@ -133,6 +140,16 @@ async def run_node(node: Node, ctx: RunContext) -> None:
         raise
     for name in node.confirms:
         await ctx.catalog.confirm(name)
+
+
+def _crosses_processes(node: Node, ctx: RunContext) -> bool:
+    hooks = ctx.hooks
+    return (
+        ctx.executors.kind_for(node) == "process"
+        and not node._is_generator
+        and not (hooks.on_load or hooks.on_save or hooks.wants("before_node_run"))
+        and not hooks.wants("after_node_run")
+    )
 
 
 async def _load_one(node: Node, name: str, ctx: RunContext) -> Any:
