@@ -15,6 +15,7 @@ run ends, whatever happened, so an interrupted transfer leaves nothing behind.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import shutil
@@ -56,11 +57,17 @@ def dump(value: Any, folder: str | None) -> Payload:
     return Payload(data, files)
 
 
-def load(payload: Payload) -> Any:
-    """Rebuild the value; the payload's files are read and deleted."""
+def load(payload: Payload, unpickler: type[pickle.Unpickler] = pickle.Unpickler) -> Any:
+    """Rebuild the value; the payload's files are read and deleted.
+
+    Args:
+        payload: What :func:`dump` made.
+        unpickler: The unpickler class (a worker uses one that finds classes of
+            the parent's main module).
+    """
     try:
         buffers = [_read(path) for path in payload.files]
-        return pickle.loads(payload.data, buffers=buffers)
+        return unpickler(io.BytesIO(payload.data), buffers=buffers).load()
     finally:
         _remove(payload.files)
 

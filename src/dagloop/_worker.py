@@ -1,21 +1,35 @@
-"""What runs inside a worker process for a process node.
+"""The worker process of process nodes: ``python -m dagloop._worker``.
 
-Kept outside the ``dagloop.runner`` package on purpose: a worker imports this
-module (to unpickle the call) before anything else, and it needs only the
-standard library and :mod:`dagloop._payload` — not the engine, its catalog or
-its HTTP stack, which would add ~150 ms to every worker's start.
+A worker reads requests from its stdin and writes replies to its stdout, each a
+pickle framed by its length. It starts with only the standard library and
+:mod:`dagloop._payload` imported — not the engine, its catalog or its HTTP stack —
+and imports the parent's main module only if a request refers to it (a node
+function defined in a script), as multiprocessing's "spawn" does, but lazily:
+workers for functions from importable modules start in tens of milliseconds.
+
+Kept outside the ``dagloop.runner`` package on purpose: importing that package
+would pull in everything the worker avoids.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import pickle
-from typing import TYPE_CHECKING, Any
+import runpy
+import struct
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dagloop._payload import dump, load
 
 if TYPE_CHECKING:
     from dagloop._payload import Payload
+
+#: Frames are an unsigned 64-bit length, then that many bytes of pickle.
+HEADER = struct.Struct("!Q")
 
 
 class _RecordCollector(logging.Handler):
@@ -35,17 +49,42 @@ class _RecordCollector(logging.Handler):
         self.records.append(record)
 
 
-def worker_call(
+class _MainAware(pickle.Unpickler):
+    """Loads the parent's main module the first time a request refers to it."""
+
+    main_path: str | None = None
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "__main__" and not getattr(
+            sys.modules.get("__main__"), "_dagloop_main", False
+        ):
+            _load_main(self.main_path)
+        return super().find_class(module, name)
+
+
+def _load_main(path: str | None) -> None:
+    """Run the parent's main script as ``__mp_main__`` and expose it as ``__main__``.
+
+    Under that name its ``if __name__ == "__main__":`` block does not run again.
+    """
+    main = ModuleType("__mp_main__")
+    if path and os.path.isfile(path):
+        main.__dict__.update(runpy.run_path(path, run_name="__mp_main__"))
+    main.__dict__["_dagloop_main"] = True
+    sys.modules["__main__"] = sys.modules["__mp_main__"] = main
+
+
+def call(
     request: Payload, is_generator: bool, level: int, folder: str
 ) -> tuple[str, Any, list[logging.LogRecord]]:
-    """Run in the worker process: call the function, collect its log records.
+    """Call the requested function; collect its log records.
 
     Returns ``(status, payload, records)`` and never raises, so the parent can
     tell an error of the node (``"raised"``) from a result that cannot be sent
-    back (``"unpicklable"``). AnyIO's workers send stdout/stderr to /dev/null, so
-    log records travel back with the outcome.
+    back (``"unpicklable"``). Log records travel back with the outcome: the
+    worker's own output is not shown anywhere.
     """
-    func, args, kwargs = load(request)
+    func, args, kwargs = load(request, unpickler=_MainAware)
     root = logging.getLogger()
     collector = _RecordCollector()
     previous_level = root.level
@@ -82,3 +121,48 @@ def _sendable(exc: BaseException) -> Exception:
             )
         return exc
     return RuntimeError(f"{exc!r} raised by node code in a worker process")
+
+
+def _read_frame(stream: BinaryIO) -> bytes | None:
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        return None  # the parent closed the pipe: time to go
+    (size,) = HEADER.unpack(header)
+    return stream.read(size)
+
+
+def _write_frame(stream: BinaryIO, data: bytes) -> None:
+    stream.write(HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _protocol_streams() -> tuple[BinaryIO, BinaryIO]:
+    """Keep stdin/stdout for the protocol; point fds 0 and 1 at /dev/null.
+
+    Node code that prints (even from C) must not corrupt the replies.
+    """
+    requests = os.fdopen(os.dup(0), "rb")
+    replies = os.fdopen(os.dup(1), "wb")
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    sys.stdin = io.TextIOWrapper(open(os.devnull, "rb"))  # noqa: SIM115
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    return requests, replies
+
+
+def main() -> None:
+    """Serve requests until the parent closes the pipe."""
+    requests, replies = _protocol_streams()
+    while (frame := _read_frame(requests)) is not None:
+        kind, *arguments = pickle.loads(frame)
+        if kind == "init":
+            sys.path[:], _MainAware.main_path = arguments
+            reply: Any = "ready"
+        else:
+            reply = call(*arguments)
+        _write_frame(replies, pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
+
+
+if __name__ == "__main__":
+    main()

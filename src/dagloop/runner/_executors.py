@@ -27,11 +27,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
-import anyio.to_process
 import anyio.to_thread
 
 from dagloop._payload import SideChannel, dump, load
-from dagloop._worker import worker_call
 from dagloop.io._async import in_io_thread
 from dagloop.runner._errors import (
     NodeTimeoutError,
@@ -43,6 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from dagloop.pipeline.node import Node
+    from dagloop.runner._processes import WorkerPool
 
 _logger = logging.getLogger("dagloop.runner")
 
@@ -55,7 +54,7 @@ class Executors:
 
     default_sync: Literal["inline", "thread", "process"]
     thread_limiter: anyio.CapacityLimiter
-    process_limiter: anyio.CapacityLimiter
+    processes: WorkerPool
     async_limiter: anyio.CapacityLimiter | None = None
     #: Where big buffers to and from worker processes go (see ``_payload``).
     side_channel: SideChannel = field(default_factory=SideChannel)
@@ -132,14 +131,8 @@ class Executors:
         level = logging.getLogger().getEffectiveLevel()
         is_generator = node._is_generator
         try:
-            status, reply, records = await anyio.to_process.run_sync(
-                worker_call,
-                request,
-                is_generator,
-                level,
-                folder,
-                cancellable=True,
-                limiter=self.process_limiter,
+            status, reply, records = await self.processes.call(
+                ("call", request, is_generator, level, folder)
             )
         except anyio.BrokenWorkerProcess as exc:
             raise WorkerProcessError(
@@ -165,9 +158,12 @@ class Executors:
             f"the node with executor='thread'."
         )
 
-    def close(self) -> None:
-        """Release what the run's process calls left (the side-channel folder)."""
-        self.side_channel.close()
+    async def aclose(self) -> None:
+        """Stop the run's worker processes and remove the side-channel folder."""
+        try:
+            await self.processes.aclose()
+        finally:
+            self.side_channel.close()
 
     async def next_chunk(self, node: Node, stream: Any) -> tuple[bool, Any]:
         """The next item of an output stream, run where the node runs.

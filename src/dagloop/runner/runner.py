@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 import warnings
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -24,10 +27,12 @@ from dagloop.framework.hooks.manager import _NullPluginManager
 from dagloop.io._async import in_io_thread
 from dagloop.io._http_client import http_pool_scope
 from dagloop.pipeline import Pipeline
+from dagloop.pipeline._controls import _seconds
 from dagloop.runner._errors import RunTimeoutError
 from dagloop.runner._executors import Executors
 from dagloop.runner._hooks import HookCaller
 from dagloop.runner._node_run import CatalogIO, RunContext
+from dagloop.runner._processes import WorkerPool
 from dagloop.runner._resume import (
     _build_node_children_map,
     _determine_nodes_to_run,
@@ -44,11 +49,12 @@ from dagloop.runner._resume import (
     _should_node_run,
 )
 from dagloop.runner._scheduler import Scheduler
+from dagloop.runner._spawn import _on_asyncio
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Awaitable, Callable, Iterable
     from concurrent.futures import Executor
 
     from dagloop.pipeline.node import Node
@@ -113,15 +119,20 @@ class AbstractRunner(ABC):
             ValueError: When ``max_concurrency`` or a limit is not positive.
         """
         self._is_async = is_async
-        if max_concurrency is not None and max_concurrency <= 0:
+        if max_concurrency is not None and not _positive_int(max_concurrency):
             raise ValueError(
-                f"max_concurrency should be positive (or None for no bound), "
-                f"got {max_concurrency}"
+                f"max_concurrency should be a positive int (or None for no bound), "
+                f"got {max_concurrency!r}"
             )
         self._max_concurrency = max_concurrency
+        if limits is not None and not isinstance(limits, Mapping):
+            raise TypeError(
+                f"limits should map tags to positive ints, like {{'api': 4}}; "
+                f"got {type(limits).__name__} {limits!r}"
+            )
         self._limits = dict(limits or {})
         for tag, limit in self._limits.items():
-            if not isinstance(limit, int) or limit <= 0:
+            if not _positive_int(limit):
                 raise ValueError(
                     f"The limit for tag '{tag}' should be a positive int, got {limit!r}"
                 )
@@ -168,6 +179,7 @@ class AbstractRunner(ABC):
             RunTimeoutError: When ``timeout`` passes.
             Exception: A node's own exception, unchanged.
         """
+        self._check_run_arguments(pipeline, timeout)
         return run_sync(
             self._run_async,
             pipeline,
@@ -198,9 +210,30 @@ class AbstractRunner(ABC):
         limit, use the caller's tools: ``with anyio.fail_after(30):`` or
         ``async with asyncio.timeout(30):`` around the call.
         """
+        self._check_run_arguments(pipeline, None)
         return await self._run_async(
             pipeline, catalog, hook_manager, run_id, only_missing_outputs, None, False
         )
+
+    def _check_run_arguments(self, pipeline: Pipeline, timeout: float | None) -> None:
+        """Checks made in the caller's frame, so warnings point at its call.
+
+        Raises:
+            ValueError: For a ``timeout`` that is not a positive number of seconds.
+        """
+        if timeout is not None and not _seconds(timeout, allow_zero=False):
+            raise ValueError(
+                f"timeout should be a positive number of seconds (or None), got {timeout!r}"
+            )
+        used = set().union(*(n.tags for n in pipeline.nodes))
+        unused = sorted(set(self._limits) - used)
+        if unused:
+            warnings.warn(
+                f"No node carries the limited tag(s) {unused}: their limits have no "
+                f"effect. Check the tag names given in limits=.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     # --------------------------------------------------------------- the run
 
@@ -214,8 +247,37 @@ class AbstractRunner(ABC):
         run_timeout: float | None,
         owns_loop: bool,
     ) -> dict[str, Any]:
-        if run_timeout is not None and not run_timeout > 0:
-            raise ValueError(f"timeout should be positive seconds, got {run_timeout!r}")
+        if owns_loop and _sigint_needs_translation():
+            return await _sigint_as_cancellation(
+                self._run_with_deadline,
+                pipeline,
+                catalog,
+                hook_manager,
+                run_id,
+                only_missing_outputs,
+                run_timeout,
+                owns_loop,
+            )
+        return await self._run_with_deadline(
+            pipeline,
+            catalog,
+            hook_manager,
+            run_id,
+            only_missing_outputs,
+            run_timeout,
+            owns_loop,
+        )
+
+    async def _run_with_deadline(
+        self,
+        pipeline: Pipeline,
+        catalog: Any,
+        hook_manager: Any,
+        run_id: str | None,
+        only_missing_outputs: bool,
+        run_timeout: float | None,
+        owns_loop: bool,
+    ) -> dict[str, Any]:
         with anyio.move_on_after(run_timeout) as deadline:
             return await self._run_checked(
                 pipeline, catalog, hook_manager, run_id, only_missing_outputs, owns_loop
@@ -279,23 +341,19 @@ class AbstractRunner(ABC):
             catalog.get(name, fallback_to_runtime_pattern=True)
         unsatisfied = pipeline.inputs() - known
         if unsatisfied:
-            raise ValueError(
+            error = ValueError(
                 f"Pipeline input(s) {unsatisfied} not found in the {type(catalog).__name__}"
             )
+            error.add_note(
+                "Free inputs must be provided before the run: register them in the "
+                "catalog (catalog['name'] = value, or a catalog entry), or add the "
+                "nodes that produce them to the pipeline."
+            )
+            raise error
 
     def _tag_limiters(self, pipeline: Pipeline) -> dict[str, anyio.CapacityLimiter]:
-        """One limiter per limited tag, for this run; warns about unused tags."""
-        used = (
-            set().union(*(n.tags for n in pipeline.nodes)) if pipeline.nodes else set()
-        )
-        unused = sorted(set(self._limits) - used)
-        if unused:
-            warnings.warn(
-                f"No node carries the limited tag(s) {unused}: their limits have no "
-                f"effect. Check the tag names given in limits=.",
-                UserWarning,
-                stacklevel=5,
-            )
+        """One limiter per limited tag some node of ``pipeline`` carries, for this run."""
+        used = set().union(*(n.tags for n in pipeline.nodes))
         return {
             tag: anyio.CapacityLimiter(n)
             for tag, n in self._limits.items()
@@ -319,7 +377,7 @@ class AbstractRunner(ABC):
                 default_sync=policy.default_sync,
                 # Per run: nodes of concurrent runs on one loop don't share slots.
                 thread_limiter=anyio.CapacityLimiter(policy.threads),
-                process_limiter=anyio.CapacityLimiter(policy.processes),
+                processes=WorkerPool(policy.processes),
                 async_limiter=anyio.CapacityLimiter(self._max_concurrency)
                 if self._max_concurrency
                 else None,
@@ -340,7 +398,7 @@ class AbstractRunner(ABC):
             self._suggest_resume_scenario(pipeline, scheduler.done, catalog)
             raise
         finally:
-            ctx.executors.close()
+            await ctx.executors.aclose()
 
     @abstractmethod
     def _policy(self, pipeline: Pipeline, owns_loop: bool) -> Policy:
@@ -443,6 +501,15 @@ async def _inline(func: Callable[..., T], *args: Any) -> T:
     return func(*args)
 
 
+def _process_nodes(pipeline: Pipeline, policy: Policy) -> list[Node]:
+    """The nodes that will run in a worker process under ``policy``."""
+    return [
+        n
+        for n in pipeline.nodes
+        if not n.is_async and (n.executor or policy.default_sync) == "process"
+    ]
+
+
 def _check_process_nodes(pipeline: Pipeline, policy: Policy) -> None:
     """Reject, before anything runs, sync nodes bound for a process that can't go.
 
@@ -451,12 +518,53 @@ def _check_process_nodes(pipeline: Pipeline, policy: Policy) -> None:
     """
     from dagloop.runner.parallel_runner import _unpicklable_nodes
 
-    bound = [
-        n
-        for n in pipeline.nodes
-        if not n.is_async and (n.executor or policy.default_sync) == "process"
-    ]
-    _unpicklable_nodes(bound)
+    _unpicklable_nodes(_process_nodes(pipeline, policy))
+
+
+def _sigint_needs_translation() -> bool:
+    """Whether Ctrl-C must be turned into cancellation by dagloop itself.
+
+    asyncio's runner already cancels the main task on SIGINT and raises
+    ``KeyboardInterrupt`` afterwards; trio raises it inside whichever task runs,
+    so nodes would see ``KeyboardInterrupt`` instead of being cancelled.
+    """
+    return not _on_asyncio() and threading.current_thread() is threading.main_thread()
+
+
+async def _sigint_as_cancellation(func: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """Run ``func(*args)``; on SIGINT cancel it cleanly, then raise KeyboardInterrupt."""
+    interrupted = False
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    async def body(group: anyio.abc.TaskGroup) -> None:
+        try:
+            outcome.append(await func(*args))
+        except Exception as exc:
+            failure.append(exc)  # raised below, after the group: never wrapped
+        finally:
+            group.cancel_scope.cancel()  # stops the signal watcher
+
+    async def watch(group: anyio.abc.TaskGroup) -> None:
+        nonlocal interrupted
+        with anyio.open_signal_receiver(signal.SIGINT) as signals:
+            async for _ in signals:
+                interrupted = True
+                group.cancel_scope.cancel()
+                return
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(watch, group)
+        group.start_soon(body, group)
+    if interrupted:
+        raise KeyboardInterrupt
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _required_workers(pipeline: Pipeline, max_workers: int) -> int:

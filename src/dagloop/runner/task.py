@@ -15,6 +15,7 @@ from dagloop.framework.hooks.manager import _NullPluginManager
 from dagloop.runner._executors import Executors
 from dagloop.runner._hooks import HookCaller
 from dagloop.runner._node_run import CatalogIO, RunContext, _check_generator, run_node
+from dagloop.runner._processes import WorkerPool
 
 if TYPE_CHECKING:
     from dagloop.pipeline.node import Node
@@ -75,7 +76,7 @@ class Task:
             executors=Executors(
                 default_sync="inline",
                 thread_limiter=anyio.CapacityLimiter(1),
-                process_limiter=anyio.CapacityLimiter(1),
+                processes=WorkerPool(1),
             ),
             run_id=self.run_id,
             is_async=self.is_async,
@@ -83,4 +84,4 @@ class Task:
         try:
             await run_node(self.node, ctx)
         finally:
-            ctx.executors.close()
+            await ctx.executors.aclose()
