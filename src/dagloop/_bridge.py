@@ -99,11 +99,33 @@ def run_sync(
         return result
     chosen = backend or default_backend()
     options = backend_options(chosen, use_uvloop)
-    if in_event_loop_thread():
-        with anyio.from_thread.start_blocking_portal(chosen, options) as portal:
-            result = portal.call(_call, func, *args)
-        return result
-    return anyio.run(_call, func, *args, backend=chosen, backend_options=options)
+    try:
+        if in_event_loop_thread():
+            with anyio.from_thread.start_blocking_portal(chosen, options) as portal:
+                result = portal.call(_call, func, *args)
+            return result
+        return anyio.run(_call, func, *args, backend=chosen, backend_options=options)
+    except BaseExceptionGroup as group:
+        # Ctrl-C reaches trio's nursery as a group of KeyboardInterrupt alone;
+        # the caller of a sync call expects the KeyboardInterrupt itself. Any
+        # other group is left alone: it may hold several different errors.
+        interrupt = _only_keyboard_interrupts(group)
+        if interrupt is None:
+            raise
+        raise interrupt from None
+
+
+def _only_keyboard_interrupts(
+    group: BaseExceptionGroup[Any],
+) -> KeyboardInterrupt | None:
+    """The first ``KeyboardInterrupt`` if ``group`` holds nothing else."""
+    matched, rest = group.split(KeyboardInterrupt)
+    if matched is None or rest is not None:
+        return None
+    leaf: BaseException = matched
+    while isinstance(leaf, BaseExceptionGroup):
+        leaf = leaf.exceptions[0]
+    return leaf if isinstance(leaf, KeyboardInterrupt) else None
 
 
 async def _call(func: Callable[..., Awaitable[T]], *args: Any) -> T:

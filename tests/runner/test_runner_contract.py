@@ -1023,7 +1023,9 @@ class TestMaxWorkers:
 
     @pytest.mark.parametrize("value", [0, -2])
     def test_max_concurrency_must_be_positive(self, kind, value):
-        with pytest.raises(ValueError, match="max_concurrency should be positive"):
+        with pytest.raises(
+            ValueError, match="max_concurrency should be a positive int"
+        ):
             make_runner(kind, max_concurrency=value)
 
 

@@ -7,6 +7,7 @@ is created, so a typo fails at definition time rather than mid-run.
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
@@ -46,29 +47,45 @@ def make_controls(label: str, func: Any, **settings: Any) -> Controls:
             f"{', '.join(repr(e) for e in EXECUTORS)}, or None to follow the runner."
         )
     timeout = settings["timeout"]
-    if timeout is not None and not timeout > 0:
+    if timeout is not None and not _seconds(timeout, allow_zero=False):
         raise ValueError(
-            f"Invalid timeout {timeout!r} for node '{label}': use seconds > 0."
+            f"Invalid timeout {timeout!r} for node '{label}': use a number of seconds "
+            f"> 0, or None for no limit."
         )
     retries, delay, backoff = (
         settings["retries"],
         settings["retry_delay"],
         settings["retry_backoff"],
     )
-    if not isinstance(retries, int) or retries < 0:
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ValueError(
             f"Invalid retries {retries!r} for node '{label}': use an int >= 0."
         )
-    if delay < 0:
+    if not _seconds(delay, allow_zero=True):
         raise ValueError(
-            f"Invalid retry_delay {delay!r} for node '{label}': use seconds >= 0."
+            f"Invalid retry_delay {delay!r} for node '{label}': use a number of seconds >= 0."
         )
-    if backoff < 1:
+    if not (_is_number(backoff) and backoff >= 1):
         raise ValueError(
-            f"Invalid retry_backoff {backoff!r} for node '{label}': use a factor >= 1."
+            f"Invalid retry_backoff {backoff!r} for node '{label}': use a number >= 1 "
+            f"(the factor the delay grows by after each retry)."
         )
     _reject_async_generator(func, label)
     return Controls(executor, timeout, retries, float(delay), float(backoff))
+
+
+def _is_number(value: Any) -> bool:
+    """A finite int or float (not a bool, not NaN or infinity)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
+
+
+def _seconds(value: Any, *, allow_zero: bool) -> bool:
+    """Whether ``value`` is a usable number of seconds."""
+    return _is_number(value) and (value >= 0 if allow_zero else value > 0)
 
 
 def _reject_async_generator(func: Any, label: str) -> None:

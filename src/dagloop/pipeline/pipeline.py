@@ -168,10 +168,16 @@ class Pipeline:
         grouped, stuck = layers(self._parent_index, names)
         if stuck:
             loop = [self._nodes[i] for i in find_cycle(self._parent_index, stuck)]
-            raise CircularDependencyError(
+            error = CircularDependencyError(
                 f"Circular dependencies exist among the following "
                 f"{len(loop)} item(s): {loop}"
             )
+            error.add_note(
+                "Each of these nodes needs, directly or not, an output of another: "
+                "a pipeline must be acyclic. Rename a dataset or split a node so "
+                "that no node depends on its own output."
+            )
+            raise error
         self._order = [i for layer in grouped for i in layer]
         self._layers = [[self._nodes[i] for i in layer] for layer in grouped]
 

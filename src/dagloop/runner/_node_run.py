@@ -25,7 +25,11 @@ import anyio
 from dagloop.io import _async
 from dagloop.io.memory_dataset import _without_copies
 from dagloop.runner._concurrency import run_all
-from dagloop.runner._errors import ProcessTransferError, WorkerProcessError
+from dagloop.runner._errors import (
+    NodeTimeoutError,
+    ProcessTransferError,
+    WorkerProcessError,
+)
 
 _logger = logging.getLogger("dagloop.runner")
 
@@ -221,8 +225,10 @@ async def _call(node: Node, inputs: dict[str, Any], ctx: RunContext) -> dict[str
     return outputs
 
 
-#: Failures no retry can fix: the process boundary, or dagloop's own checks.
-_NOT_RETRIED = (ProcessTransferError, WorkerProcessError)
+#: Not retried: only exceptions raised by the node function are. A timed-out
+#: attempt did not raise (dagloop stopped it), and the process boundary's
+#: failures are not the function's either.
+_NOT_RETRIED = (NodeTimeoutError, ProcessTransferError, WorkerProcessError)
 
 
 async def _call_with_retries(
