@@ -14,6 +14,7 @@ happen at the same moment are attached to it as notes), so callers never see an
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from contextlib import AsyncExitStack
 from itertools import chain
@@ -26,7 +27,6 @@ from dagloop.runner._spawn import Spawner, node_task_group
 _NOTED_FAILURES = 3
 
 if TYPE_CHECKING:
-    import logging
     from collections.abc import Mapping
 
     import anyio
@@ -67,6 +67,9 @@ class Scheduler:
         self._free_outputs = pipeline.outputs()
         self.done: list[Node] = []
         self._limiters = dict(limiters or {})
+        # Decided once per run: at WARNING (the usual production level) the two
+        # progress messages per node would cost two logging calls for nothing.
+        self._log_progress = logger.isEnabledFor(logging.INFO)
         self._failure: BaseException | None = None
         self._other_failures: list[tuple[Node, Exception]] = []
 
@@ -156,10 +159,11 @@ class Scheduler:
     async def _finished(self, node: Node) -> None:
         """Log completion and release datasets no remaining node needs."""
         self.done.append(node)
-        self._logger.info("Completed node: %s", node.name)
-        self._logger.info(
-            "Completed %d out of %d tasks", len(self.done), len(self._nodes)
-        )
+        if self._log_progress:
+            self._logger.info("Completed node: %s", node.name)
+            self._logger.info(
+                "Completed %d out of %d tasks", len(self.done), len(self._nodes)
+            )
         counts = self._load_counts
         for name in node.inputs:
             counts[name] -= 1
