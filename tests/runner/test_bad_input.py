@@ -112,6 +112,19 @@ class TestPipelineShape:
             await make_runner(runner_kind).arun(pipe, recorder.catalog(runner_kind))
         assert recorder.ran == []
 
+    @pytest.mark.parametrize("runner_kind", RUNNER_KINDS)
+    def test_missing_inputs_leave_the_catalog_untouched(self, runner_kind):
+        # As in Kedro: the check comes before undeclared datasets are registered.
+        recorder = Recorder()
+        pipe = Pipeline(
+            [recorder.node(), node(identity, "not_in_catalog", "b", name="needs_it")]
+        )
+        catalog = recorder.catalog(runner_kind)
+        before = sorted(catalog.keys())
+        with pytest.raises(ValueError, match="not_in_catalog"):
+            make_runner(runner_kind).run(pipe, catalog)
+        assert sorted(catalog.keys()) == before
+
     def test_missing_inputs_message_names_the_fix(self):
         recorder = Recorder()
         pipe = Pipeline([node(identity, "not_in_catalog", "b", name="needs_it")])

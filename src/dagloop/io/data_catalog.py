@@ -267,7 +267,7 @@ class DataCatalog:
         dataset = self._datasets.get(key)  # the common case, without the lock
         if dataset is None:
             with self._lock:
-                if key not in self and not fallback_to_runtime_pattern:
+                if not fallback_to_runtime_pattern and key not in self:
                     return None
                 dataset = self._materialise(key)
         if version and _is_versioned(dataset):

@@ -334,12 +334,8 @@ class AbstractRunner(ABC):
         Raises:
             ValueError: Listing the free inputs the catalog does not provide.
         """
-        known = set()
-        for name in pipeline.datasets():
-            if name in catalog:
-                known.add(name)
-            catalog.get(name, fallback_to_runtime_pattern=True)
-        unsatisfied = pipeline.inputs() - known
+        # Checked before anything is registered: afterwards every name is "in".
+        unsatisfied = {name for name in pipeline.inputs() if name not in catalog}
         if unsatisfied:
             error = ValueError(
                 f"Pipeline input(s) {unsatisfied} not found in the {type(catalog).__name__}"
@@ -350,6 +346,8 @@ class AbstractRunner(ABC):
                 "nodes that produce them to the pipeline."
             )
             raise error
+        for name in pipeline.datasets():
+            catalog.get(name, fallback_to_runtime_pattern=True)
 
     def _tag_limiters(self, pipeline: Pipeline) -> dict[str, anyio.CapacityLimiter]:
         """One limiter per limited tag some node of ``pipeline`` carries, for this run."""
