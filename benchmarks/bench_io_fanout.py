@@ -7,7 +7,11 @@ N independent nodes (no dependencies), each sleeping 20 ms:
 * ``async def`` with ``await asyncio.sleep`` on dagloop's ``ThreadRunner`` (async
   nodes run on the event loop and take no thread);
 * floors: a ``ThreadPoolExecutor(64)`` running the N sleeps (pool start
-  included), and ``asyncio.run`` of an ``asyncio.gather`` of the N coroutines.
+  included), and ``asyncio.run`` of an ``asyncio.gather`` of the N coroutines;
+* for reference, the primitive dagloop's thread nodes stand on: ``anyio.run`` of
+  a task group calling ``anyio.to_thread.run_sync`` N times behind a 64-token
+  ``CapacityLimiter`` (uvloop when installed, as dagloop's ``run()``), so the
+  cost of the event loop's hand-offs is visible apart from dagloop's own.
 
 Reported: wall time of ``runner.run()`` (of the floor call).
 
@@ -17,10 +21,13 @@ Reported: wall time of ``runner.run()`` (of the floor call).
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+import anyio
+import anyio.to_thread
 from _harness import TIMES, Case, check, engines, interleave, scenario_main, timed
 from _nodes import sleep_async, sleep_sync
 
@@ -77,6 +84,26 @@ def floor_threads(n: int, seconds: float) -> list[float]:
         return list(pool.map(sleep_sync, [seconds] * n))
 
 
+async def _anyio_threads(n: int, seconds: float) -> list[float]:
+    limiter = anyio.CapacityLimiter(THREADS)
+    results: list[float] = []
+
+    async def one() -> None:
+        results.append(
+            await anyio.to_thread.run_sync(sleep_sync, seconds, limiter=limiter)
+        )
+
+    async with anyio.create_task_group() as group:
+        for _ in range(n):
+            group.start_soon(one)
+    return results
+
+
+def floor_anyio_threads(n: int, seconds: float) -> list[float]:
+    uvloop = importlib.util.find_spec("uvloop") is not None
+    return anyio.run(_anyio_threads, n, seconds, backend_options={"use_uvloop": uvloop})
+
+
 async def _gather(n: int, seconds: float) -> list[float]:
     return await asyncio.gather(*(sleep_async(seconds) for _ in range(n)))
 
@@ -108,11 +135,13 @@ def measure(args: argparse.Namespace, rec: Recorder) -> None:
     default = f"sync, ThreadRunner() ({workers} workers)"
     many = f"sync, ThreadRunner({THREADS})"
     pool = f"sync, ThreadPoolExecutor({THREADS})"
+    primitive = f"sync, anyio.to_thread + CapacityLimiter({THREADS})"
     asynchronous = "async def, ThreadRunner()"
     gather = "async def, asyncio.gather"
     cases = [engine_case(e, default, sleep_sync, None, n, seconds) for e in found]
     cases += [engine_case(e, many, sleep_sync, THREADS, n, seconds) for e in found]
     cases.append(floor_case(pool, floor_threads, n, seconds))
+    cases.append(floor_case(primitive, floor_anyio_threads, n, seconds))
     cases.append(engine_case(found[0], asynchronous, sleep_async, None, n, seconds))
     cases.append(floor_case(gather, floor_gather, n, seconds))
     interleave(rec, cases, args.reps)
@@ -126,6 +155,16 @@ def measure(args: argparse.Namespace, rec: Recorder) -> None:
         f"dagloop {many} / floor {pool}",
         ("dagloop", many, "wall"),
         ("floor", pool, "wall"),
+    )
+    rec.ratio(
+        f"floor {primitive} / floor {pool}",
+        ("floor", primitive, "wall"),
+        ("floor", pool, "wall"),
+    )
+    rec.ratio(
+        f"dagloop {many} / floor {primitive}",
+        ("dagloop", many, "wall"),
+        ("floor", primitive, "wall"),
     )
     rec.ratio(
         f"Kedro {many} / floor {pool}", ("kedro", many, "wall"), ("floor", pool, "wall")
