@@ -17,6 +17,7 @@ import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -247,18 +248,8 @@ class AbstractRunner(ABC):
         run_timeout: float | None,
         owns_loop: bool,
     ) -> dict[str, Any]:
-        if owns_loop and _sigint_needs_translation():
-            return await _sigint_as_cancellation(
-                self._run_with_deadline,
-                pipeline,
-                catalog,
-                hook_manager,
-                run_id,
-                only_missing_outputs,
-                run_timeout,
-                owns_loop,
-            )
-        return await self._run_with_deadline(
+        run = partial(
+            self._run_with_deadline,
             pipeline,
             catalog,
             hook_manager,
@@ -267,6 +258,9 @@ class AbstractRunner(ABC):
             run_timeout,
             owns_loop,
         )
+        if owns_loop and _sigint_needs_translation():
+            return await _sigint_as_cancellation(run)
+        return await run()
 
     async def _run_with_deadline(
         self,
@@ -529,15 +523,15 @@ def _sigint_needs_translation() -> bool:
     return not _on_asyncio() and threading.current_thread() is threading.main_thread()
 
 
-async def _sigint_as_cancellation(func: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """Run ``func(*args)``; on SIGINT cancel it cleanly, then raise KeyboardInterrupt."""
+async def _sigint_as_cancellation(func: Callable[[], Awaitable[T]]) -> T:
+    """Run ``func()``; on SIGINT cancel it cleanly, then raise KeyboardInterrupt."""
     interrupted = False
     outcome: list[T] = []
     failure: list[BaseException] = []
 
     async def body(group: anyio.abc.TaskGroup) -> None:
         try:
-            outcome.append(await func(*args))
+            outcome.append(await func())
         except Exception as exc:
             failure.append(exc)  # raised below, after the group: never wrapped
         finally:
