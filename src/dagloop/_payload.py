@@ -1,6 +1,6 @@
 """Moving values to and from worker processes without pushing big buffers through a pipe.
 
-AnyIO's workers receive their call and return their result through a pipe, which
+A worker process receives its call and returns its result through a pipe, which
 copies every byte several times (pickling, 64 KiB pipe writes and reads, joining,
 unpickling). Large buffers — numpy arrays, pandas columns, bytes — take a side
 channel instead: pickle protocol 5 hands them over *out of band*; each one larger
@@ -55,6 +55,20 @@ def dump(value: Any, folder: str | None) -> Payload:
         _remove(files)
         raise
     return Payload(data, files)
+
+
+class FromWorker(pickle.Unpickler):
+    """Unpickles in the parent what a worker sent.
+
+    A worker runs the parent's main script under the name ``__mp_main__`` (so
+    its ``if __name__ == "__main__":`` block stays quiet); classes defined there
+    are pickled under that name and are the parent's ``__main__`` classes.
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "__mp_main__":
+            module = "__main__"
+        return super().find_class(module, name)
 
 
 def load(payload: Payload, unpickler: type[pickle.Unpickler] = pickle.Unpickler) -> Any:

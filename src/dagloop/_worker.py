@@ -20,6 +20,7 @@ import pickle
 import runpy
 import struct
 import sys
+import traceback
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 HEADER = struct.Struct("!Q")
 
 
+#: The attributes every log record has; anything else came from ``extra=``.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({})))
+
+
 class _RecordCollector(logging.Handler):
     """Keeps the log records a node emits in a worker process."""
 
@@ -40,13 +45,34 @@ class _RecordCollector(logging.Handler):
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        # Make the record safe to pickle: render the message and traceback now.
-        record.msg = record.getMessage()
-        record.args = None
-        if record.exc_info:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-            record.exc_info = None
-        self.records.append(record)
+        try:
+            self.records.append(_picklable(record))
+        except Exception:
+            self.handleError(record)  # a bad log call must not fail the node
+
+
+def _picklable(record: logging.LogRecord) -> logging.LogRecord:
+    """``record`` made safe to pickle: message and traceback rendered now, and
+    ``extra=`` values that cannot be pickled replaced by their ``repr``."""
+    record.msg = record.getMessage()
+    record.args = None
+    if record.exc_info:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+    for key, value in list(vars(record).items()):
+        if key not in _RECORD_ATTRIBUTES and not _round_trips(value):
+            setattr(record, key, repr(value))
+    return record
+
+
+def _round_trips(value: object) -> bool:
+    """Whether ``value`` survives pickling *and* unpickling (an exception whose
+    ``__init__`` takes other arguments than ``args`` pickles but cannot load)."""
+    try:
+        pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+    except Exception:
+        return False
+    return True
 
 
 class _MainAware(pickle.Unpickler):
@@ -80,11 +106,17 @@ def call(
     """Call the requested function; collect its log records.
 
     Returns ``(status, payload, records)`` and never raises, so the parent can
-    tell an error of the node (``"raised"``) from a result that cannot be sent
-    back (``"unpicklable"``). Log records travel back with the outcome: the
-    worker's own output is not shown anywhere.
+    tell the outcomes apart: ``"ok"`` (the pickled result), ``"raised"`` (the
+    node's exception), ``"unsendable"`` (the node raised an exception that cannot
+    be sent back, or ``SystemExit``/``KeyboardInterrupt``: its description),
+    ``"unpicklable"`` (a result that cannot be sent back) and ``"unloadable"``
+    (the request itself could not be unpickled here). Log records travel back
+    with the outcome: the worker's own output is not shown anywhere.
     """
-    func, args, kwargs = load(request, unpickler=_MainAware)
+    try:
+        func, args, kwargs = load(request, unpickler=_MainAware)
+    except BaseException as exc:  # e.g. a function of a main module with no file
+        return "unloadable", _describe(exc), []
     root = logging.getLogger()
     collector = _RecordCollector()
     previous_level = root.level
@@ -96,7 +128,11 @@ def call(
         if is_generator:
             result = list(result)
     except BaseException as exc:
-        status, result = "raised", _sendable(exc)
+        if isinstance(exc, Exception) and _round_trips(exc):
+            status, result = "raised", exc
+        else:
+            # Raising SystemExit or KeyboardInterrupt in the parent would end it.
+            status, result = "unsendable", _describe(exc)
     finally:
         root.removeHandler(collector)
         root.setLevel(previous_level)
@@ -106,21 +142,9 @@ def call(
         return "unpicklable", f"{type(result).__name__}: {exc}", collector.records
 
 
-def _sendable(exc: BaseException) -> Exception:
-    """``exc``, or a stand-in the parent can receive and raise without exiting.
-
-    ``SystemExit``/``KeyboardInterrupt`` from node code must not end the parent,
-    and an exception that cannot be pickled must still be reported.
-    """
-    if isinstance(exc, Exception):
-        try:
-            pickle.dumps(exc, pickle.HIGHEST_PROTOCOL)
-        except Exception:
-            return RuntimeError(
-                f"{exc!r} (raised in a worker process; it could not be pickled)"
-            )
-        return exc
-    return RuntimeError(f"{exc!r} raised by node code in a worker process")
+def _describe(exc: BaseException) -> str:
+    """``exc`` and its traceback as text, for exceptions that cannot travel."""
+    return "".join(traceback.format_exception(exc)).rstrip()
 
 
 def _read_frame(stream: BinaryIO) -> bytes | None:
@@ -161,7 +185,11 @@ def main() -> None:
             reply: Any = "ready"
         else:
             reply = call(*arguments)
-        _write_frame(replies, pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
+        try:
+            data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+        except Exception:  # a log record still unpicklable: the outcome matters more
+            data = pickle.dumps((*reply[:2], []), pickle.HIGHEST_PROTOCOL)
+        _write_frame(replies, data)
 
 
 if __name__ == "__main__":

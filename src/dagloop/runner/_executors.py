@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio
 import anyio.to_thread
 
-from dagloop._payload import SideChannel, dump, load
+from dagloop._payload import FromWorker, SideChannel, dump, load
 from dagloop.io._async import in_io_thread
 from dagloop.runner._errors import (
     NodeTimeoutError,
@@ -137,12 +137,34 @@ class Executors:
         except anyio.BrokenWorkerProcess as exc:
             raise WorkerProcessError(
                 f"Node '{node.name}' was running in a worker process that died "
-                f"({exc!r}): it was killed, crashed or ran out of memory."
+                f"({exc}): it was killed, crashed or ran out of memory."
+            ) from exc
+        except OSError as exc:
+            raise WorkerProcessError(
+                f"Node '{node.name}' could not start a worker process: {exc}"
             ) from exc
         _replay(records)
+        if status == "unsendable":
+            raise RuntimeError(
+                f"Node '{node.name}' raised an exception in its worker process that "
+                f"cannot be sent back to the parent (it cannot be pickled and "
+                f"unpickled, or it would end the parent); as it was raised there:\n"
+                f"{reply}"
+            )
+        if status == "unloadable":
+            raise ProcessTransferError(
+                f"Node '{node.name}' cannot run in a worker process: the worker could "
+                f"not unpickle its function or inputs. Define the function in an "
+                f"importable module (not in a notebook or `python -c`), or run the "
+                f"node with executor='thread'. In the worker:\n{reply}"
+            )
         if status == "unpicklable":
             raise self._transfer_error(node, "its result", reply)
-        value = await in_io_thread(load, reply)
+        try:
+            value = await in_io_thread(load, reply, FromWorker)
+        except Exception as exc:
+            what = "the exception it raised" if status == "raised" else "its result"
+            raise self._transfer_error(node, what, exc, "unpickled here") from exc
         if status == "raised":
             raise value
         if is_generator:
@@ -151,10 +173,12 @@ class Executors:
         return value
 
     @staticmethod
-    def _transfer_error(node: Node, what: str, cause: object) -> ProcessTransferError:
+    def _transfer_error(
+        node: Node, what: str, cause: object, how: str = "pickled"
+    ) -> ProcessTransferError:
         return ProcessTransferError(
             f"Node '{node.name}' cannot run in a worker process: {what} cannot be "
-            f"pickled ({cause!r}). Use a module-level function and plain data, or run "
+            f"{how} ({cause!r}). Use a module-level function and plain data, or run "
             f"the node with executor='thread'."
         )
 

@@ -9,12 +9,21 @@ started survives the run:
 * a worker that dies raises ``anyio.BrokenWorkerProcess`` for the call it was on;
 * :meth:`WorkerPool.aclose` kills and reaps whatever is left.
 
+Each worker leads its own session (and so process group): a Ctrl-C typed in the
+terminal reaches the parent only, which stops the run and the workers itself,
+and killing a worker kills its group, so processes a node function started do
+not outlive it either.
+
 The "dagloop-processes" limiter caps how many workers are busy (and so exist).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import pickle
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -22,6 +31,7 @@ from typing import Any
 import anyio
 from anyio.streams.buffered import BufferedByteReceiveStream
 
+from dagloop._payload import FromWorker
 from dagloop._worker import HEADER
 
 
@@ -51,18 +61,43 @@ class _Worker:
             anyio.IncompleteRead,
             anyio.BrokenResourceError,
         ) as exc:
-            raise anyio.BrokenWorkerProcess(
-                f"the worker process exited unexpectedly (exit code "
-                f"{self.process.returncode})"
-            ) from exc
-        return pickle.loads(reply)
+            raise anyio.BrokenWorkerProcess(await self._how_it_ended()) from exc
+        return FromWorker(io.BytesIO(reply)).load()
+
+    async def _how_it_ended(self) -> str:
+        """The worker's exit status, waited for briefly: its pipes close first."""
+        with anyio.move_on_after(_EXIT_STATUS_WAIT):
+            await self.process.wait()
+        code = self.process.returncode
+        if code is None:
+            return "the worker process closed its pipes unexpectedly"
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"the worker process was killed by {name}"
+        return f"the worker process exited unexpectedly with exit code {code}"
 
     async def stop(self) -> None:
-        """Kill the process and wait for it to be reaped (even when cancelled)."""
+        """Kill the process (and its group) and wait for it to be reaped, even
+        when cancelled."""
         with anyio.CancelScope(shield=True):
             if self.process.returncode is None:
+                _kill_group(self.process.pid)
                 self.process.kill()
             await self.process.aclose()
+
+
+#: How long a worker whose pipes closed gets to report its exit status.
+_EXIT_STATUS_WAIT = 1.0
+
+
+def _kill_group(pid: int) -> None:
+    """Kill the process group ``pid`` leads (the worker and what its node started)."""
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
 
 
 class WorkerPool:
@@ -94,6 +129,7 @@ class WorkerPool:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=None,
+            start_new_session=True,
         )
         worker = _Worker(process)
         self._all.add(worker)
