@@ -52,6 +52,8 @@ def running_task_ids() -> set[int]:
 # ---------------------------------------------------------------- 100 at once
 
 RUNS = 100
+#: Threads the test harness itself may start between two rounds (see below).
+THREAD_SLACK = 2
 
 
 def load_pipeline(barrier: threading.Barrier) -> Pipeline:
@@ -152,8 +154,12 @@ class TestManyRunsAtOnce:
         await pool_threads_idle(threads_before)
         threads_after_second = threading.active_count()
 
-        # Twice the runs, no more threads: the idle pool threads are reused.
-        assert threads_after_second <= threads_after_first
+        # Twice the runs, no more threads: the idle pool threads are reused. (Under
+        # anyio's pytest plugin trio runs in guest mode and polls for I/O in a
+        # thread of the same cache, which may take an idle thread at any moment:
+        # a thread or two either way, against the 100 a second round without
+        # reuse would add.)
+        assert threads_after_second <= threads_after_first + THREAD_SLACK
         # No task outlives its run.
         assert running_task_ids() == tasks_before
 
