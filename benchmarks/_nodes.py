@@ -1,7 +1,7 @@
 """Node functions and graph shapes shared by the scenarios.
 
 They live in an importable module, not in the scenario scripts, so that worker
-processes (Kedro's ``ProcessPoolExecutor``, dagloop's AnyIO workers, the floors'
+processes (Kedro's ``ProcessPoolExecutor``, dagloop's worker processes, the floors'
 pools) can unpickle them by reference.
 """
 
@@ -112,3 +112,24 @@ def make_array(length: int, fill: float) -> Any:
 
 def sum_arrays(*arrays: Any) -> float:
     return float(sum(float(a.sum()) for a in arrays))
+
+
+# ------------------------------------------------------------ stop latency
+
+
+def spin_forever(marker: str) -> None:
+    """Write ``marker``, then burn CPU until killed (a process node to stop)."""
+    with open(marker, "w") as handle:
+        handle.write(str(time.time()))
+    while True:
+        pass
+
+
+def kill_own_worker(marker: str) -> None:
+    """Write the time into ``marker``, then SIGKILL the process running this."""
+    import os
+    import signal
+
+    with open(marker, "w") as handle:
+        handle.write(str(time.time()))
+    os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,189 @@
+"""How fast a run stops: from the stop to the caller having control back.
+
+dagloop only (Kedro has no cancellation to compare with). For each case, several
+repetitions, reported as median, min and max:
+
+* ``cancel async``: ``arun()`` is cancelled (its cancel scope) while an
+  ``async def`` node awaits forever;
+* ``cancel process``: the same while a process node spins on the CPU; the time
+  includes killing and reaping the worker;
+* ``worker death``: a process node SIGKILLs its own worker; from the kill to
+  ``WorkerProcessError`` in the caller;
+* ``Ctrl-C``: SIGINT to a script blocked in ``run()`` with a process node
+  spinning; from the signal to the script's ``except KeyboardInterrupt``.
+
+Target (issue 6): under 1 s for each.
+
+    python benchmarks/stop_latency.py --reps 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from _nodes import kill_own_worker, spin_forever
+
+from dagloop.io import DataCatalog, MemoryDataset
+from dagloop.pipeline import Pipeline, node
+from dagloop.runner import SequentialRunner, ThreadRunner, WorkerProcessError
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+HERE = Path(__file__).resolve().parent
+TARGET = 1.0
+
+
+async def wait_for(path: Path) -> None:
+    """Wait until a node has written ``path`` (it has started).
+
+    The node runs in another process: there is no event to wait on, so poll.
+    """
+    marker = anyio.Path(path)
+    with anyio.fail_after(60):
+        while not (await marker.exists() and await marker.read_text()):  # noqa: ASYNC110
+            await anyio.sleep(0.005)
+
+
+async def cancel_after_start(
+    runner: Any,
+    pipe: Pipeline,
+    catalog: DataCatalog,
+    started: Callable[[], Awaitable[None]],
+) -> float:
+    """Start the run, wait for its node, cancel; seconds until ``arun`` is back."""
+    stopped_at: list[float] = []
+    with anyio.CancelScope() as scope:
+
+        async def stop_when_started() -> None:
+            await started()
+            stopped_at.append(time.perf_counter())
+            scope.cancel()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(stop_when_started)
+            await runner.arun(pipe, catalog)
+    return time.perf_counter() - stopped_at[0]
+
+
+async def cancel_async(folder: Path) -> float:
+    event = anyio.Event()
+
+    async def wait_forever(x: Any) -> None:
+        event.set()
+        await anyio.sleep_forever()
+
+    pipe = Pipeline([node(wait_forever, "x", "y", name="forever")])
+    catalog = DataCatalog({"x": MemoryDataset(1)})
+    return await cancel_after_start(ThreadRunner(), pipe, catalog, event.wait)
+
+
+async def cancel_process(folder: Path) -> float:
+    marker = folder / "process.marker"
+    pipe = Pipeline([node(spin_forever, "m", "y", name="spin", executor="process")])
+    catalog = DataCatalog({"m": MemoryDataset(str(marker))})
+    return await cancel_after_start(
+        ThreadRunner(), pipe, catalog, lambda: wait_for(marker)
+    )
+
+
+def worker_death(folder: Path) -> float:
+    marker = folder / "death.marker"
+    pipe = Pipeline([node(kill_own_worker, "m", "y", name="dies", executor="process")])
+    catalog = DataCatalog({"m": MemoryDataset(str(marker))})
+    try:
+        SequentialRunner().run(pipe, catalog)
+    except WorkerProcessError:
+        return time.time() - float(marker.read_text())
+    raise AssertionError("the run should have failed")
+
+
+CTRL_C_SCRIPT = """
+import sys, time
+from _nodes import spin_forever
+from dagloop.io import DataCatalog, MemoryDataset
+from dagloop.pipeline import Pipeline, node
+from dagloop.runner import SequentialRunner
+
+if __name__ == "__main__":
+    pipe = Pipeline([node(spin_forever, "m", "y", name="spin", executor="process")])
+    try:
+        SequentialRunner().run(pipe, DataCatalog({"m": MemoryDataset(sys.argv[1])}))
+    except KeyboardInterrupt:
+        print(time.time(), flush=True)
+"""
+
+
+def ctrl_c(folder: Path) -> float:
+    marker = folder / "ctrl_c.marker"
+    script = folder / "ctrl_c.py"
+    script.write_text(textwrap.dedent(CTRL_C_SCRIPT))
+    env = {**os.environ, "PYTHONPATH": str(HERE)}  # for _nodes
+    child = subprocess.Popen(
+        [sys.executable, str(script), str(marker)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not (marker.exists() and marker.read_text()):
+        if time.monotonic() > deadline or child.poll() is not None:
+            child.kill()
+            raise AssertionError("the node never started")
+        time.sleep(0.005)
+    sent = time.time()
+    child.send_signal(signal.SIGINT)
+    out, _ = child.communicate(timeout=60)
+    return float(out.split()[-1]) - sent
+
+
+def measure(reps: int) -> dict[str, list[float]]:
+    cases: dict[str, Callable[[Path], float]] = {
+        "cancel async": lambda folder: anyio.run(cancel_async, folder),
+        "cancel process": lambda folder: anyio.run(cancel_process, folder),
+        "worker death": worker_death,
+        "Ctrl-C": ctrl_c,
+    }
+    results: dict[str, list[float]] = {name: [] for name in cases}
+    for rep in range(reps):
+        for name, case in cases.items():  # interleaved, rep by rep
+            with tempfile.TemporaryDirectory() as folder:
+                seconds = case(Path(folder))
+            results[name].append(seconds)
+            print(f"  rep {rep + 1}/{reps}  {name:<15} {seconds * 1000:8.1f} ms")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=5)
+    args = parser.parse_args()
+    # The worker-death case fails on purpose; its error log is expected noise.
+    logging.getLogger("dagloop").setLevel(logging.CRITICAL)
+    results = measure(args.reps)
+    print(f"\n{os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
+    print("| stop | median | min | max | target |  |")
+    print("|---|---|---|---|---|---|")
+    for name, values in results.items():
+        median = statistics.median(values)
+        mark = "✓" if median <= TARGET else "✗"
+        print(
+            f"| {name} | {median * 1000:.1f} ms | {min(values) * 1000:.1f} | "
+            f"{max(values) * 1000:.1f} | ≤ {TARGET * 1000:.0f} ms | {mark} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
