@@ -17,7 +17,6 @@ import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -248,36 +247,22 @@ class AbstractRunner(ABC):
         run_timeout: float | None,
         owns_loop: bool,
     ) -> dict[str, Any]:
-        run = partial(
-            self._run_with_deadline,
-            pipeline,
-            catalog,
-            hook_manager,
-            run_id,
-            only_missing_outputs,
-            run_timeout,
-            owns_loop,
-        )
+        async def run() -> dict[str, Any]:
+            with anyio.move_on_after(run_timeout) as deadline:
+                return await self._run_checked(
+                    pipeline,
+                    catalog,
+                    hook_manager,
+                    run_id,
+                    only_missing_outputs,
+                    owns_loop,
+                )
+            assert deadline.cancelled_caught  # an outer cancellation propagates instead
+            raise RunTimeoutError(run_timeout)  # type: ignore[arg-type]
+
         if owns_loop and _sigint_needs_translation():
             return await _sigint_as_cancellation(run)
         return await run()
-
-    async def _run_with_deadline(
-        self,
-        pipeline: Pipeline,
-        catalog: Any,
-        hook_manager: Any,
-        run_id: str | None,
-        only_missing_outputs: bool,
-        run_timeout: float | None,
-        owns_loop: bool,
-    ) -> dict[str, Any]:
-        with anyio.move_on_after(run_timeout) as deadline:
-            return await self._run_checked(
-                pipeline, catalog, hook_manager, run_id, only_missing_outputs, owns_loop
-            )
-        assert deadline.cancelled_caught  # an outer cancellation propagates instead
-        raise RunTimeoutError(run_timeout)  # type: ignore[arg-type]
 
     async def _run_checked(
         self,
