@@ -10,8 +10,8 @@ node's own ``executor`` setting or the runner's policy, enforces the node's
 * ``inline`` calls the function on the event loop thread (cheapest; blocks the loop).
 * ``thread`` runs it in a worker thread behind the "dagloop-threads" limiter
   (``max_workers`` of ``ThreadRunner``). A cancelled run stops waiting for it.
-* ``process`` runs it in an AnyIO worker process behind the "dagloop-processes"
-  limiter. Only the function and its argument values cross the process boundary;
+* ``process`` runs it in one of the run's worker processes (``_processes``),
+  at most ``max_workers`` at once. Only the function and its argument values cross the process boundary;
   the result comes back and is saved by the parent. Log records the function emits
   in the worker are forwarded to the parent's loggers. Cancelling kills the worker.
 
