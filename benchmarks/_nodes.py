@@ -133,3 +133,12 @@ def kill_own_worker(marker: str) -> None:
     with open(marker, "w") as handle:
         handle.write(str(time.time()))
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def timed_burn(loops: int) -> tuple[int, float, float]:
+    """``burn(loops)``; returns (pid, start, end) wall-clock times, for timelines."""
+    import os
+
+    start = time.time()
+    burn(loops)
+    return os.getpid(), start, time.time()
