@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 TINY = [
@@ -54,6 +56,7 @@ def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
+@pytest.mark.timeout(240)  # eight scenarios in fresh interpreters: ~15 s here
 def test_every_scenario_runs_every_engine(tmp_path):
     run("run.py", *TINY, "--out", str(tmp_path))
     results = json.loads((tmp_path / "results.json").read_text())
