@@ -238,6 +238,97 @@ class AsyncStoreDataset(AbstractDataset[Any, Any]):
         return {"kind": "async"}
 
 
+class AbstractParquetDataset(AbstractDataset[Any, Any]):
+    """A user's base class named ``Abstract*``: its ``_load``/``_save`` are real."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.data: Any = "initial"
+        self.error = error
+        self.calls: list[str] = []
+
+    def _load(self) -> Any:
+        self.calls.append("_load")
+        if self.error is not None:
+            raise self.error
+        return self.data
+
+    def _save(self, data: Any) -> None:
+        self.calls.append("_save")
+        if self.error is not None:
+            raise self.error
+        self.data = data
+
+    def _describe(self) -> dict[str, Any]:
+        return {}
+
+
+class ParquetDataset(AbstractParquetDataset):
+    """Inherits the ``_load``/``_save`` of an ``Abstract*``-named user class."""
+
+
+class AbstractTableDataset(AbstractDataset[Any, Any]):
+    """A user's ``Abstract*`` class with public ``load``/``save`` and an async exists."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.data: Any = None
+        self.error = error
+        self.calls: list[str] = []
+
+    def load(self) -> Any:
+        self.calls.append("load")
+        if self.error is not None:
+            raise self.error
+        return self.data
+
+    def save(self, data: Any) -> None:
+        self.calls.append("save")
+        if self.error is not None:
+            raise self.error
+        self.data = data
+
+    async def _aexists(self) -> bool:
+        self.calls.append("_aexists")
+        await anyio.lowlevel.checkpoint()
+        return self.data is not None
+
+    def _describe(self) -> dict[str, Any]:
+        return {}
+
+
+class TableDataset(AbstractTableDataset):
+    """Inherits the methods of an ``Abstract*``-named user class."""
+
+
+class AbstractAsyncParquetDataset(AbstractDataset[Any, Any]):
+    """A user's async-native ``Abstract*`` class: only ``_aload``/``_asave``/``_aexists``."""
+
+    def __init__(self) -> None:
+        self.data: Any = None
+        self.calls: list[str] = []
+
+    async def _aload(self) -> Any:
+        self.calls.append("_aload")
+        await anyio.lowlevel.checkpoint()
+        return self.data
+
+    async def _asave(self, data: Any) -> None:
+        self.calls.append("_asave")
+        await anyio.lowlevel.checkpoint()
+        self.data = data
+
+    async def _aexists(self) -> bool:
+        self.calls.append("_aexists")
+        await anyio.lowlevel.checkpoint()
+        return self.data is not None
+
+    def _describe(self) -> dict[str, Any]:
+        return {}
+
+
+class AsyncParquetDataset(AbstractAsyncParquetDataset):
+    """Inherits the async methods of an ``Abstract*``-named user class."""
+
+
 class TextVersionedDataset(AbstractVersionedDataset[str, str]):
     """A versioned dataset storing text in local files."""
 
@@ -316,6 +407,100 @@ class TestLoadSaveAliasing:
 
         with pytest.raises(TypeError, match="abstract"):
             Incomplete()  # type: ignore[abstract]
+
+
+class TestAbstractNamedUserDatasets:
+    """A user's class named ``Abstract*`` is not mistaken for dagloop's placeholders."""
+
+    @pytest.mark.parametrize("cls", [AbstractParquetDataset, ParquetDataset])
+    def test_private_load_and_save_are_used(self, cls):
+        dataset = cls()
+        assert dataset.load() == "initial"
+        dataset.save("changed")
+        assert dataset.load() == "changed"
+        assert dataset.calls == ["_load", "_save", "_load"]
+
+    @pytest.mark.parametrize("cls", [AbstractParquetDataset, ParquetDataset])
+    def test_private_load_and_save_get_the_error_wrappers(self, cls):
+        error = ValueError("bad parquet")
+        dataset = cls(error=error)
+        with pytest.raises(DatasetError, match="Failed while loading") as load_info:
+            dataset.load()
+        assert load_info.value.__cause__ is error
+        with pytest.raises(DatasetError, match="Failed while saving") as save_info:
+            dataset.save(1)
+        assert save_info.value.__cause__ is error
+        with pytest.raises(DatasetError, match="Saving 'None' to a 'Dataset'"):
+            dataset.save(None)
+        assert dataset.calls == ["_load", "_save"]
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("cls", [AbstractParquetDataset, ParquetDataset])
+    async def test_async_faces_defer_to_private_load_and_save(self, cls):
+        dataset = cls()
+        await dataset.asave("async")
+        assert await dataset.aload() == "async"
+        assert dataset.calls == ["_save", "_load"]
+
+    @pytest.mark.parametrize("cls", [AbstractTableDataset, TableDataset])
+    def test_public_load_and_save_get_the_error_wrappers(self, cls):
+        error = KeyError("missing")
+        dataset = cls(error=error)
+        with pytest.raises(DatasetError, match="Failed while loading") as load_info:
+            dataset.load()
+        assert load_info.value.__cause__ is error
+        with pytest.raises(DatasetError, match="Failed while saving") as save_info:
+            dataset.save(1)
+        assert save_info.value.__cause__ is error
+
+    @pytest.mark.parametrize("cls", [AbstractTableDataset, TableDataset])
+    def test_async_exists_backs_the_sync_exists(self, cls, caplog):
+        dataset = cls()
+        with caplog.at_level(logging.WARNING, logger=LOGGER):
+            assert dataset.exists() is False
+            dataset.save("rows")
+            assert dataset.exists() is True
+        assert caplog.records == []
+        assert dataset.calls == ["_aexists", "save", "_aexists"]
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("cls", [AbstractTableDataset, TableDataset])
+    async def test_async_faces_use_the_sync_methods_and_async_exists(self, cls):
+        dataset = cls()
+        await dataset.asave("rows")
+        assert await dataset.aload() == "rows"
+        assert await dataset.aexists() is True
+        assert dataset.calls == ["save", "load", "_aexists"]
+        assert (cls._ASYNC_LOAD, cls._ASYNC_SAVE, cls._ASYNC_EXISTS) == (
+            False,
+            False,
+            True,
+        )
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("cls", [AbstractAsyncParquetDataset, AsyncParquetDataset])
+    async def test_async_methods_are_used_natively(self, cls):
+        dataset = cls()
+        assert await dataset.aexists() is False
+        await dataset.asave([1, 2])
+        assert await dataset.aload() == [1, 2]
+        assert dataset.calls == ["_aexists", "_asave", "_aload"]
+        assert (cls._ASYNC_LOAD, cls._ASYNC_SAVE, cls._ASYNC_EXISTS) == (True,) * 3
+
+    @pytest.mark.parametrize("cls", [AbstractAsyncParquetDataset, AsyncParquetDataset])
+    def test_sync_faces_are_bridged_to_the_async_methods(self, cls):
+        dataset = cls()
+        assert dataset.exists() is False
+        dataset.save("bridged")
+        assert dataset.load() == "bridged"
+        assert dataset.calls == ["_aexists", "_asave", "_aload"]
+
+    def test_dagloop_placeholders_are_still_recognised(self):
+        assert core._is_placeholder(AbstractDataset.load)
+        assert core._is_placeholder(AbstractDataset.save)
+        assert core._is_placeholder(AbstractDataset._exists)
+        assert not core._is_placeholder(AbstractParquetDataset.load)
+        assert not core._is_placeholder(AbstractTableDataset.save)
 
 
 class TestLoadWrapper:

@@ -125,15 +125,29 @@ def _exists_error(dataset: Any, exc: BaseException) -> DatasetError:
 _NONE_SAVE_MESSAGE = "Saving 'None' to a 'Dataset' is not allowed"
 
 
-def _is_abstract_impl(func: Any) -> bool:
-    """Whether ``func`` is the placeholder defined on an ``Abstract*`` base class."""
-    return str(getattr(func, "__qualname__", "")).startswith("Abstract")
+_F = TypeVar("_F", bound="Callable[..., Any]")
+
+
+def _placeholder(func: _F) -> _F:
+    """Mark ``func`` as a base-class method that subclasses are meant to replace.
+
+    ``__init_subclass__`` derives the missing faces (``load`` from ``_load`` or
+    ``_aload``, ...) only where a class still has the placeholder. A marker, not
+    the class name: a user's ``AbstractParquetDataset`` implements real methods.
+    """
+    func.__dagloop_placeholder__ = True  # type: ignore[attr-defined]
+    return func
+
+
+def _is_placeholder(func: Any) -> bool:
+    """Whether ``func`` is a placeholder marked by :func:`_placeholder`."""
+    return bool(getattr(func, "__dagloop_placeholder__", False))
 
 
 def _native(cls: type, name: str) -> bool:
     """Whether ``cls`` implements the coroutine method ``name`` itself (not a base stub)."""
     func = getattr(cls, name, None)
-    return inspect.iscoroutinefunction(func) and not _is_abstract_impl(func)
+    return inspect.iscoroutinefunction(func) and not _is_placeholder(func)
 
 
 def _bridge_to(method: str, *, takes_data: bool = False) -> Callable[..., Any]:
@@ -303,15 +317,15 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
         cls._ASYNC_LOAD = _native(cls, "_aload")
         cls._ASYNC_SAVE = _native(cls, "_asave")
         cls._ASYNC_EXISTS = _native(cls, "_aexists")
-        if hasattr(cls, "_load") and not _is_abstract_impl(cls._load):
+        if hasattr(cls, "_load") and not _is_placeholder(cls._load):
             cls.load = cls._load  # type: ignore[method-assign]
-        if hasattr(cls, "_save") and not _is_abstract_impl(cls._save):
+        if hasattr(cls, "_save") and not _is_placeholder(cls._save):
             cls.save = cls._save  # type: ignore[method-assign]
-        if cls._ASYNC_LOAD and (_is_abstract_impl(cls.load) or _is_bridged(cls.load)):
+        if cls._ASYNC_LOAD and (_is_placeholder(cls.load) or _is_bridged(cls.load)):
             cls.load = _bridge_to("aload")  # type: ignore[method-assign]
-        if cls._ASYNC_SAVE and (_is_abstract_impl(cls.save) or _is_bridged(cls.save)):
+        if cls._ASYNC_SAVE and (_is_placeholder(cls.save) or _is_bridged(cls.save)):
             cls.save = _bridge_to("asave", takes_data=True)  # type: ignore[method-assign]
-        if cls._ASYNC_EXISTS and _is_abstract_impl(cls._exists):
+        if cls._ASYNC_EXISTS and _is_placeholder(cls._exists):
             cls._exists = _bridge_to("_aexists")  # type: ignore[method-assign]
         cls._wrap_sync_methods()
 
@@ -320,11 +334,11 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
         """Wrap ``load``/``save`` once; bridged methods are already wrapped async."""
         load: Any = cls.load
         save: Any = cls.save
-        if not _is_abstract_impl(load) and not _is_bridged(load):
+        if not _is_placeholder(load) and not _is_bridged(load):
             if getattr(load, "__loadwrapped__", False):
                 load = load.__wrapped__
             cls.load = cls._load_wrapper(load)  # type: ignore[method-assign,assignment]
-        if not _is_abstract_impl(save) and not _is_bridged(save):
+        if not _is_placeholder(save) and not _is_bridged(save):
             if getattr(save, "__savewrapped__", False):
                 save = save.__wrapped__
             cls.save = cls._save_wrapper(save)  # type: ignore[method-assign,assignment]
@@ -354,6 +368,7 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
 
     # ------------------------------------------------------------- the contract
 
+    @_placeholder
     @abc.abstractmethod
     def load(self) -> _DO:
         """Load and return the data."""
@@ -362,6 +377,7 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
             f"it must implement the 'load' method"
         )
 
+    @_placeholder
     @abc.abstractmethod
     def save(self, data: _DI) -> None:
         """Save ``data``."""
@@ -389,6 +405,7 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
         except Exception as exc:
             raise _exists_error(self, exc) from exc
 
+    @_placeholder
     def _exists(self) -> bool:
         self._logger.warning(
             "'exists()' not implemented for '%s'. Assuming output does not exist.",

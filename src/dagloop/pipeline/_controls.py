@@ -9,8 +9,9 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Literal
+
+from dagloop.pipeline._callables import unwrap_partial
 
 #: Where a sync node function may run.
 Executor = Literal["inline", "thread", "process"]
@@ -89,8 +90,7 @@ def _seconds(value: Any, *, allow_zero: bool) -> bool:
 
 
 def _reject_async_generator(func: Any, label: str) -> None:
-    while isinstance(func, partial):
-        func = func.func
+    func = unwrap_partial(func)
     if inspect.isasyncgenfunction(func) or inspect.isasyncgenfunction(
         inspect.getattr_static(type(func), "__call__", None)
     ):

@@ -17,6 +17,7 @@ from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 from dagloop._bridge import run_sync
+from dagloop.pipeline._callables import is_async_callable, unwrap_partial
 from dagloop.pipeline._controls import Executor, make_controls
 from dagloop.pipeline._outputs import split_outputs
 from dagloop.pipeline.transcoding import _strip_transcoding
@@ -335,9 +336,7 @@ class Node:
     def _is_generator(self) -> bool:
         """Whether the function is a generator function (its outputs are streamed)."""
         if self._cached_is_generator is None:
-            func = self._func
-            while isinstance(func, partial):
-                func = func.func
+            func = unwrap_partial(self._func)
             self._cached_is_generator = inspect.isgeneratorfunction(func)
         return self._cached_is_generator
 
@@ -488,22 +487,6 @@ def node(
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-def is_async_callable(func: Any) -> bool:
-    """Whether calling ``func`` returns a coroutine.
-
-    Sees through ``functools.partial`` and callable objects with an async
-    ``__call__``.
-    """
-    while isinstance(func, partial):
-        func = func.func
-    if inspect.iscoroutinefunction(func):
-        return True
-    if inspect.isfunction(func) or inspect.ismethod(func):
-        return False  # a plain (or bound) function that is not async
-    call = inspect.getattr_static(type(func), "__call__", None)
-    return inspect.iscoroutinefunction(call)
 
 
 async def _awaited(coroutine: Any) -> Any:
