@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
+from dagloop._workers.pool import default_pool
 from tests.runner._nodes import NodeFailure, _manager, _rebuild
 
 if TYPE_CHECKING:
@@ -294,8 +295,14 @@ def fail_at_barrier(ref: tuple[bytes, bytes], label: str) -> None:
 
 
 def child_pids() -> set[int]:
-    """Every live or unreaped (zombie) descendant process of this process."""
-    return {p.pid for p in psutil.Process().children(recursive=True)}
+    """Every live or unreaped (zombie) descendant process of this process, but
+    the idle warm workers of the default pool (kept on purpose between runs).
+
+    Idle workers are leaders of their own process group with no children of their
+    own; a worker busy with a node, or one that died unreaped, still counts.
+    """
+    idle = default_pool().worker_pids(idle_only=True)
+    return {p.pid for p in psutil.Process().children(recursive=True)} - idle
 
 
 def process_gone(pid: int) -> bool:

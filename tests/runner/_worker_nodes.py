@@ -73,3 +73,18 @@ def spawn_then_hang(pid_file: str) -> Any:
 
 def kill_myself(x: Any) -> Any:
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def loaded_modules(names: list[str]) -> list[str]:
+    """Which of ``names`` this process has imported already."""
+    return [name for name in names if name in sys.modules]
+
+
+_calls_here = 0
+
+
+def count_calls_here(x: Any) -> int:
+    """How many times this function ran in this process (module state)."""
+    global _calls_here
+    _calls_here += 1
+    return _calls_here

@@ -40,7 +40,7 @@ import pytest
 
 from dagloop.io import JSONDataset, MemoryDataset
 from dagloop.pipeline import Pipeline, node
-from dagloop.runner import RunTimeoutError
+from dagloop.runner import RunTimeoutError, WorkerPool
 from tests.runner._nodes import (
     RecordingDataset,
     current_pid,
@@ -406,6 +406,9 @@ class StartingWorker:
             "PYTHONPATH", os.pathsep.join(filter(None, [str(site), path]))
         )
         monkeypatch.setenv("DAGLOOP_TEST_WORKER_GATE", str(self.gate))
+        #: A pool of the test's own: the default pool's warm workers would serve
+        #: the node without starting a new process.
+        self.pool = WorkerPool()
 
     def starting(self) -> list[int]:
         return [int(p.name.split(".")[1]) for p in self.gate.glob("starting.*")]
@@ -438,6 +441,7 @@ def starting_worker(tmp_path: Path, monkeypatch: Any) -> Any:
     worker = StartingWorker(tmp_path, monkeypatch)
     yield worker
     worker.release_and_kill()
+    worker.pool.close()
 
 
 #: ``anyio.run`` arguments for each backend of the ``anyio_backend`` fixture.
@@ -480,7 +484,7 @@ class TestCancelledWhileAWorkerStarts:
                             scope.cancel()
 
                         group.start_soon(cancel_once_starting)
-                        await make_runner(runner_kind).arun(
+                        await make_runner(runner_kind, pool=starting_worker.pool).arun(
                             pipe, make_catalog(runner_kind, {"a": MemoryDataset(1)})
                         )
                 # Checked while the caller's loop still runs, as an app would.
@@ -502,7 +506,7 @@ class TestCancelledWhileAWorkerStarts:
         children_before = child_pids()
         pipe = Pipeline([node(current_pid, "a", "pid", name="n", executor="process")])
         with pytest.raises(RunTimeoutError):
-            make_runner(runner_kind).run(
+            make_runner(runner_kind, pool=starting_worker.pool).run(
                 pipe, make_catalog(runner_kind, {"a": MemoryDataset(1)}), timeout=0.5
             )
         starting = starting_worker.starting()

@@ -23,6 +23,7 @@ from dagloop.runner import (
     NodeTimeoutError,
     ProcessTransferError,
     SequentialRunner,
+    WorkerPool,
     WorkerProcessError,
 )
 from tests.runner import _worker_nodes as w
@@ -31,12 +32,12 @@ from tests.runner._reliability_nodes import child_pids, process_gone
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_in_process(func, x=1, **node_kwargs):
+def run_in_process(func, x=1, pool=None, **node_kwargs):
     pipe = Pipeline(
         [node(func, "x", "y", name="in_worker", executor="process", **node_kwargs)]
     )
     catalog = DataCatalog({"x": MemoryDataset(x)})
-    return SequentialRunner().run(pipe, catalog)
+    return SequentialRunner(pool=pool).run(pipe, catalog)
 
 
 class TestExceptionsThatCannotTravel:
@@ -81,8 +82,11 @@ class TestLogs:
         assert record.process != os.getpid()
 
     def test_a_malformed_log_call_does_not_fail_the_node(self, capfd):
-        # As with logging anywhere else: reported on stderr, the call goes on.
-        result = run_in_process(w.log_badly, x=5)
+        # As with logging anywhere else: reported on stderr, the call goes on. A
+        # worker writes to the stderr its parent had when it started: a fresh
+        # pool's worker starts inside this test, with capfd's.
+        with WorkerPool() as pool:
+            result = run_in_process(w.log_badly, x=5, pool=pool)
         assert result["y"].load() == 5
         err = capfd.readouterr().err
         assert "--- Logging error ---" in err

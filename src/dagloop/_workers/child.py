@@ -1,36 +1,50 @@
-"""The worker process of process nodes: ``python -m dagloop._worker``.
+"""The worker process of process nodes: ``python -m dagloop._workers``.
 
-A worker reads requests from its stdin and writes replies to its stdout, each a
-pickle framed by its length. It starts with only the standard library and
-:mod:`dagloop._payload` imported — not the engine, its catalog or its HTTP stack —
-and imports the parent's main module only if a request refers to it (a node
-function defined in a script), as multiprocessing's "spawn" does, but lazily:
-workers for functions from importable modules start in tens of milliseconds.
+A worker reads requests from its stdin and writes replies to its stdout (see
+:mod:`.protocol`). It starts with only the standard library and this package
+imported — not the engine, its catalog or its HTTP stack — plus the modules the
+pool asks it to preload, and imports the parent's main module only if a request
+refers to it (a node function defined in a script), as multiprocessing's "spawn"
+does, but lazily: workers for functions from importable modules start in tens of
+milliseconds.
 
-Kept outside the ``dagloop.runner`` package on purpose: importing that package
-would pull in everything the worker avoids.
+A worker never outlives its parent: a watchdog thread holds the read end of the
+pool's *lifeline* pipe, whose write end only the parent has. When the parent
+dies, however it dies (SIGKILL included), the pipe reports end-of-file at once;
+the watchdog removes the side-channel folder the parent can no longer clean up
+and kills the worker's process group — the worker, even in the middle of a node,
+and whatever the node started.
 """
 
 from __future__ import annotations
 
+import importlib
 import io
 import logging
 import os
 import pickle
 import runpy
-import struct
+import shutil
+import signal
 import sys
+import threading
 import traceback
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from dagloop._payload import dump, load
+from dagloop._workers.payload import dump, load
+from dagloop._workers.protocol import (
+    CALL,
+    HEADER,
+    INIT,
+    PRELOAD_FAILED,
+    READY,
+    Status,
+    frame,
+)
 
 if TYPE_CHECKING:
-    from dagloop._payload import Payload
-
-#: Frames are an unsigned 64-bit length, then that many bytes of pickle.
-HEADER = struct.Struct("!Q")
+    from dagloop._workers.payload import Payload
 
 
 #: The attributes every log record has; anything else came from ``extra=``.
@@ -101,50 +115,81 @@ def _load_main(path: str | None) -> None:
 
 
 def call(
-    request: Payload, is_generator: bool, level: int, folder: str
-) -> tuple[str, Any, list[logging.LogRecord]]:
+    request: Payload, is_generator: bool, level: int
+) -> tuple[Status, Any, list[logging.LogRecord]]:
     """Call the requested function; collect its log records.
 
-    Returns ``(status, payload, records)`` and never raises, so the parent can
-    tell the outcomes apart: ``"ok"`` (the pickled result), ``"raised"`` (the
-    node's exception), ``"unsendable"`` (the node raised an exception that cannot
-    be sent back, or ``SystemExit``/``KeyboardInterrupt``: its description),
-    ``"unpicklable"`` (a result that cannot be sent back) and ``"unloadable"``
-    (the request itself could not be unpickled here). Log records travel back
-    with the outcome: the worker's own output is not shown anywhere.
+    Returns ``(status, payload, records)`` (see :class:`.protocol.Status`) and
+    never raises, so the parent can tell the outcomes apart. Log records travel
+    back with the outcome: the worker's own output is not shown anywhere.
     """
     try:
         func, args, kwargs = load(request, unpickler=_MainAware)
     except BaseException as exc:  # e.g. a function of a main module with no file
-        return "unloadable", _describe(exc), []
+        return Status.UNLOADABLE, _describe(exc), []
     root = logging.getLogger()
     collector = _RecordCollector()
     previous_level = root.level
     root.addHandler(collector)
     root.setLevel(level)
-    status = "ok"
+    status = Status.OK
     try:
         result = func(*args, **kwargs)
         if is_generator:
             result = list(result)
     except BaseException as exc:
         if isinstance(exc, Exception) and _round_trips(exc):
-            status, result = "raised", exc
+            status, result = Status.RAISED, exc
         else:
             # Raising SystemExit or KeyboardInterrupt in the parent would end it.
-            status, result = "unsendable", _describe(exc)
+            status, result = Status.UNSENDABLE, _describe(exc)
     finally:
         root.removeHandler(collector)
         root.setLevel(previous_level)
     try:
-        return status, dump(result, folder), collector.records
+        return status, dump(result, _folder), collector.records
     except Exception as exc:
-        return "unpicklable", f"{type(result).__name__}: {exc}", collector.records
+        return (
+            Status.UNPICKLABLE,
+            f"{type(result).__name__}: {exc}",
+            collector.records,
+        )
 
 
 def _describe(exc: BaseException) -> str:
     """``exc`` and its traceback as text, for exceptions that cannot travel."""
     return "".join(traceback.format_exception(exc)).rstrip()
+
+
+#: The side-channel folder of the pool (from the ``INIT`` request).
+_folder: str | None = None
+
+
+def _init(sys_path: list[str], main_path: str | None, preload: list[str]) -> Any:
+    """Take the parent's import path; import the modules to preload."""
+    sys.path[:] = sys_path
+    _MainAware.main_path = main_path
+    for name in preload:
+        try:
+            importlib.import_module(name)
+        except BaseException as exc:
+            return PRELOAD_FAILED, f"module {name!r}: {_describe(exc)}"
+    return READY
+
+
+def _watch_parent(lifeline: int) -> None:
+    """Block until the parent is gone; then clean up and end this process group."""
+    try:
+        while os.read(lifeline, 1):
+            pass  # the parent never writes: only end-of-file can come
+    except OSError:
+        pass
+    if _folder is not None:
+        shutil.rmtree(_folder, ignore_errors=True)
+    try:
+        os.killpg(0, signal.SIGKILL)  # this worker and whatever its node started
+    finally:
+        os._exit(1)
 
 
 def _read_frame(stream: BinaryIO) -> bytes | None:
@@ -153,11 +198,6 @@ def _read_frame(stream: BinaryIO) -> bytes | None:
         return None  # the parent closed the pipe: time to go
     (size,) = HEADER.unpack(header)
     return stream.read(size)
-
-
-def _write_frame(stream: BinaryIO, data: bytes) -> None:
-    stream.write(HEADER.pack(len(data)) + data)
-    stream.flush()
 
 
 def _protocol_streams() -> tuple[BinaryIO, BinaryIO]:
@@ -175,22 +215,29 @@ def _protocol_streams() -> tuple[BinaryIO, BinaryIO]:
     return requests, replies
 
 
-def main() -> None:
-    """Serve requests until the parent closes the pipe."""
+def main(lifeline: int | None = None) -> None:
+    """Serve requests until the parent closes the pipe (or dies)."""
+    global _folder
     requests, replies = _protocol_streams()
-    while (frame := _read_frame(requests)) is not None:
-        kind, *arguments = pickle.loads(frame)
-        if kind == "init":
-            sys.path[:], _MainAware.main_path = arguments
-            reply: Any = "ready"
+    if lifeline is not None:
+        threading.Thread(
+            target=_watch_parent, args=(lifeline,), name="dagloop-lifeline", daemon=True
+        ).start()
+    while (data := _read_frame(requests)) is not None:
+        kind, *arguments = pickle.loads(data)
+        if kind == INIT:
+            *init_arguments, _folder = arguments
+            reply: Any = _init(*init_arguments)
+        elif kind == CALL:
+            *call_arguments, sys_path = arguments
+            if sys_path is not None:
+                sys.path[:] = sys_path
+            reply = call(*call_arguments)
         else:
-            reply = call(*arguments)
+            raise RuntimeError(f"unknown request {kind!r}")
         try:
             data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
         except Exception:  # a log record still unpicklable: the outcome matters more
             data = pickle.dumps((*reply[:2], []), pickle.HIGHEST_PROTOCOL)
-        _write_frame(replies, data)
-
-
-if __name__ == "__main__":
-    main()
+        replies.write(frame(data))
+        replies.flush()

@@ -4,13 +4,14 @@ A worker process receives its call and returns its result through a pipe, which
 copies every byte several times (pickling, 64 KiB pipe writes and reads, joining,
 unpickling). Large buffers — numpy arrays, pandas columns, bytes — take a side
 channel instead: pickle protocol 5 hands them over *out of band*; each one larger
-than :data:`OUT_OF_BAND_BYTES` is written to a file in a per-run folder on a RAM
-disk (``/dev/shm`` where there is one), and only the small pickle stream and the
-file names go through the pipe. The receiver reads each file back into memory it
-owns, deletes it, and unpickles with those buffers.
+than :data:`OUT_OF_BAND_BYTES` is written to a file in the worker pool's folder on
+a RAM disk (``/dev/shm`` where there is one), and only the small pickle stream and
+the file names go through the pipe. The receiver reads each file back into memory
+it owns, deletes it, and unpickles with those buffers.
 
-The folder belongs to the run (see :class:`SideChannel`): it is removed when the
-run ends, whatever happened, so an interrupted transfer leaves nothing behind.
+The folder belongs to the pool (see :class:`SideChannel`): it is removed when the
+pool closes or the interpreter exits, and by the workers if the parent dies, so
+an interrupted transfer leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def _remove(paths: list[str]) -> None:
 
 
 class SideChannel:
-    """The folder one run's out-of-band buffers go through; created on first use."""
+    """The folder a pool's out-of-band buffers go through; created on first use."""
 
     def __init__(self) -> None:
         self._folder: str | None = None

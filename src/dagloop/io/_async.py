@@ -8,6 +8,7 @@ is never blocked by their I/O.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 T = TypeVar("T")
+
+_logger = logging.getLogger("dagloop.io")
 
 #: Threads that blocking dataset I/O may occupy at once, per event loop. Separate
 #: from the threads that run nodes, so slow I/O cannot starve node execution (and
@@ -38,8 +41,31 @@ def io_limiter() -> anyio.CapacityLimiter:
 
 
 async def in_io_thread(func: Callable[..., T], *args: Any) -> T:
-    """Run blocking ``func(*args)`` in a dataset I/O thread and await its result."""
-    return await anyio.to_thread.run_sync(func, *args, limiter=io_limiter())
+    """Run blocking ``func(*args)`` in a dataset I/O thread and await its result.
+
+    A cancelled caller stops waiting at once (a run's deadline holds): the thread
+    cannot be interrupted, so it is abandoned — the call finishes on its own and
+    its result is discarded — and a warning names what was left running.
+    """
+    try:
+        return await anyio.to_thread.run_sync(
+            func, *args, limiter=io_limiter(), abandon_on_cancel=True
+        )
+    except anyio.get_cancelled_exc_class():
+        _logger.warning(
+            "Cancelled while %s ran in a thread: a thread cannot be interrupted, so "
+            "it finishes on its own and its result is discarded.",
+            _describe(func, args),
+        )
+        raise
+
+
+def _describe(func: Callable[..., Any], args: tuple[Any, ...]) -> str:
+    """``func(args)`` as a person reads it: the dataset and the operation."""
+    owner = getattr(func, "__self__", None)
+    name = getattr(func, "__name__", repr(func))
+    shown = ", ".join(repr(a) for a in args[:1] if isinstance(a, str))
+    return f"{owner}.{name}({shown})" if owner is not None else f"{name}({shown})"
 
 
 async def aload(dataset: Any) -> Any:

@@ -34,7 +34,7 @@ from dagloop.io.memory_dataset import MemoryDataset, _is_memory_dataset
 from dagloop.io.shared_memory_dataset import SharedMemoryDataset
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
     from multiprocessing.managers import SyncManager
 
 __all__ = ["DataCatalog", "SharedMemoryDataCatalog"]
@@ -170,6 +170,19 @@ class DataCatalog:
         if dataset_name in self._datasets or dataset_name in self._lazy_datasets:
             return True
         return self._matches_user_pattern(dataset_name)
+
+    def _builds_nothing(self, names: Iterable[str]) -> bool:
+        """Whether getting every one of ``names`` builds nothing from config.
+
+        True when each is built already or would be a runtime-pattern dataset
+        (a ``MemoryDataset``): no import, no constructor of the user's, no I/O —
+        so a run can register them on the event loop without a thread hop.
+        """
+        built, lazy = self._datasets, self._lazy_datasets
+        return all(
+            name in built or (name not in lazy and not self._matches_user_pattern(name))
+            for name in names
+        )
 
     def _matches_user_pattern(self, name: str) -> bool:
         resolver = self._config_resolver

@@ -7,6 +7,7 @@ coroutines on the event loop. Each has ``run()`` and the awaitable ``arun()``.
 
 from __future__ import annotations
 
+from dagloop._workers.pool import WorkerPool
 from dagloop.runner._errors import (
     NodeTimeoutError,
     ProcessTransferError,
@@ -28,5 +29,6 @@ __all__ = [
     "SequentialRunner",
     "Task",
     "ThreadRunner",
+    "WorkerPool",
     "WorkerProcessError",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dagloop._workers.errors import ProcessTransferError, WorkerProcessError
+
 __all__ = [
     "NodeTimeoutError",
     "ProcessTransferError",
@@ -32,18 +34,5 @@ class RunTimeoutError(TimeoutError):
         self.timeout = timeout
 
 
-class ProcessTransferError(Exception):
-    """A node's function, inputs or result cannot cross the process boundary."""
-
-
-class WorkerProcessError(Exception):
-    """The worker process running a node died (killed, crashed, out of memory)."""
-
-
-for _cls in (
-    NodeTimeoutError,
-    RunTimeoutError,
-    ProcessTransferError,
-    WorkerProcessError,
-):
+for _cls in (NodeTimeoutError, RunTimeoutError):
     _cls.__module__ = "dagloop.runner"

@@ -77,7 +77,9 @@ class HookCaller:
         caller = getattr(self._hook, name)
         if not self._in_thread:
             return list(caller(**kwargs) or [])
+        # Abandoned if the run is cancelled: a hook blocking its thread must not
+        # hold up the run's deadline.
         result = await anyio.to_thread.run_sync(
-            lambda: caller(**kwargs), limiter=self._limiter
+            lambda: caller(**kwargs), limiter=self._limiter, abandon_on_cancel=True
         )
         return list(result or [])

@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from dagloop.pipeline.node import Node
-    from dagloop.runner._executors import Executors
     from dagloop.runner._hooks import HookCaller
+    from dagloop.runner._placement import Placements
 
 
 class CatalogIO:
@@ -75,7 +75,7 @@ class RunContext:
 
     catalog: CatalogIO
     hooks: HookCaller
-    executors: Executors
+    placements: Placements
     run_id: str | None
     is_async: bool
 
@@ -149,7 +149,7 @@ async def run_node(node: Node, ctx: RunContext) -> None:
 def _crosses_processes(node: Node, ctx: RunContext) -> bool:
     hooks = ctx.hooks
     return (
-        ctx.executors.kind_for(node) == "process"
+        ctx.placements.for_node(node).copies_values
         and not node._is_generator
         and not (hooks.on_load or hooks.on_save or hooks.wants("before_node_run"))
         and not hooks.wants("after_node_run")
@@ -206,7 +206,7 @@ async def _call(node: Node, inputs: dict[str, Any], ctx: RunContext) -> dict[str
         if node.retries:
             outputs = await _call_with_retries(node, args, kwargs, ctx)
         else:
-            outputs = await ctx.executors.call(node, args, kwargs)
+            outputs = await ctx.placements.call(node, args, kwargs)
     except Exception as exc:
         node._log_failure(exc)
         if ctx.hooks.wants("on_node_error"):
@@ -243,7 +243,7 @@ async def _call_with_retries(
     attempts = controls.retries + 1
     for attempt in range(1, attempts + 1):
         try:
-            return await ctx.executors.call(node, args, kwargs)
+            return await ctx.placements.call(node, args, kwargs)
         except _NOT_RETRIED:
             raise
         except Exception as exc:
@@ -307,8 +307,9 @@ async def _stream_outputs(node: Node, outputs: dict[str, Any], ctx: RunContext) 
         streams: list[Any] = [outputs[names[0]]]
     else:
         streams = list(outputs.values())
+    place = ctx.placements.for_node(node)
     for name, stream in zip(cycle(names), cycle(streams), strict=False):
-        more, chunk = await ctx.executors.next_chunk(node, stream)
+        more, chunk = await place.next_item(node, stream)
         if not more:
             return
         await _save_one(node, name, chunk, ctx)

@@ -1,15 +1,15 @@
 """The one async core: resolve DAG readiness and run every node.
 
 Every runner is a configuration of :class:`Scheduler`: which executor runs sync
-nodes (see ``_executors``) and whether nodes run one at a time in
+nodes (see ``_placement``) and whether nodes run one at a time in
 ``pipeline.nodes`` order or as soon as their parents are done.
 
 Readiness is tracked with a counter of unfinished parents per node: finishing a
 node costs O(its children), never a scan of the graph. A concurrent run uses one
 task group; the first node failure is recorded, cancels everything in flight and
-stops new work, and is raised unchanged once the group has exited (failures that
-happen at the same moment are attached to it as notes), so callers never see an
-``ExceptionGroup`` for a node error.
+stops new work, and is raised unchanged once the group has exited (see
+``_concurrency.FirstFailure``), so callers never see an ``ExceptionGroup`` for a
+node error.
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ from contextlib import AsyncExitStack
 from itertools import chain
 from typing import TYPE_CHECKING
 
+from dagloop.runner._concurrency import FirstFailure
 from dagloop.runner._node_run import RunContext, run_node
-from dagloop.runner._spawn import Spawner, node_task_group
-
-#: How many simultaneous failures are spelled out in the raised error's notes.
-_NOTED_FAILURES = 3
+from dagloop.runner._task_group import Spawner, node_task_group
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -51,7 +49,7 @@ class Scheduler:
 
         Args:
             pipeline: What to run.
-            ctx: Catalog, hooks, executors and run settings shared by all nodes.
+            ctx: Catalog, hooks, placements and run settings shared by all nodes.
             sequential: Run nodes one at a time in ``pipeline.nodes`` order.
             logger: The runner's logger (``Completed node`` messages).
             limiters: Per-tag limiters: a node holds one slot of each of its
@@ -70,8 +68,8 @@ class Scheduler:
         # Decided once per run: at WARNING (the usual production level) the two
         # progress messages per node would cost two logging calls for nothing.
         self._log_progress = logger.isEnabledFor(logging.INFO)
-        self._failure: BaseException | None = None
-        self._other_failures: list[tuple[Node, Exception]] = []
+        # Replaced by one bound to the task group when the concurrent run starts.
+        self._failures = FirstFailure(lambda: None)
 
     async def run(self) -> None:
         """Run every node.
@@ -97,12 +95,11 @@ class Scheduler:
             for parent in dependencies[node]:
                 children[parent].append(node)
         async with node_task_group() as group:
+            self._failures = FirstFailure(group.cancel)
             for node in self._nodes:
                 if waiting[node] == 0:
                     group.start(self._run_one, node, group, waiting, children)
-        if self._failure is not None:
-            self._note_other_failures(self._failure)
-            raise self._failure
+        self._failures.raise_first()
 
     async def _run_one(
         self,
@@ -118,9 +115,9 @@ class Scheduler:
                 await run_node(node, self._ctx)
             await self._finished(node)
         except Exception as exc:
-            self._record_failure(node, exc, group)
+            self._failures.record(exc, f"Node '{node.name}'")
             return
-        if self._failure is not None:
+        if self._failures.first is not None:
             return  # the run is stopping: start nothing new
         for child in children[node]:
             waiting[child] -= 1
@@ -135,26 +132,6 @@ class Scheduler:
             for tag in limited:
                 await stack.enter_async_context(self._limiters[tag])
             await run_node(node, self._ctx)
-
-    def _record_failure(self, node: Node, exc: Exception, group: Spawner) -> None:
-        if self._failure is None:
-            self._failure = exc
-            group.cancel()
-        else:
-            self._other_failures.append((node, exc))
-
-    def _note_other_failures(self, failure: BaseException) -> None:
-        """Attach the failures that happened while the run was stopping, briefly."""
-        shown = self._other_failures[:_NOTED_FAILURES]
-        for node, exc in shown:
-            failure.add_note(
-                f"Node '{node.name}' also failed while the run was stopping: {exc!r}"
-            )
-        hidden = len(self._other_failures) - len(shown)
-        if hidden:
-            failure.add_note(
-                f"... and {hidden} more node(s) failed while the run was stopping."
-            )
 
     async def _finished(self, node: Node) -> None:
         """Log completion and release datasets no remaining node needs."""

@@ -8,19 +8,19 @@ not be picklable, and outputs stay loadable after the runner is gone.
 
 from __future__ import annotations
 
-import os
-import pickle
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from dagloop.io import MemoryDataset
-from dagloop.runner.runner import AbstractRunner, Policy, _required_workers
+from dagloop.runner.runner import (
+    AbstractRunner,
+    Policy,
+    _cpu_count,
+    _required_workers,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from dagloop.pipeline import Pipeline
-    from dagloop.pipeline.node import Node
 
 __all__ = ["ParallelRunner", "ParallelRunnerManager"]
 
@@ -59,8 +59,11 @@ class ParallelRunner(AbstractRunner):
 
     For CPU-bound Python code. Node functions must be picklable (module-level
     functions, not lambdas or closures); their inputs and results cross the
-    process boundary by pickling.
+    process boundary by pickling. The processes are warm workers kept between
+    runs (see ``WorkerPool``).
     """
+
+    _default_sync = "process"
 
     def __init__(
         self, max_workers: int | None = None, is_async: bool = False, **kwargs: Any
@@ -71,7 +74,8 @@ class ParallelRunner(AbstractRunner):
             max_workers: Worker processes (default: the CPU count, at most 61 on
                 Windows; never more than the pipeline can use).
             is_async: Load a node's inputs and save its outputs concurrently.
-            **kwargs: ``max_concurrency`` (see ``AbstractRunner``).
+            **kwargs: ``max_concurrency``, ``limits``, ``pool`` (see
+                ``AbstractRunner``).
 
         Raises:
             ValueError: When ``max_workers`` is not positive.
@@ -98,17 +102,6 @@ class ParallelRunner(AbstractRunner):
             )
             raise error
 
-    @classmethod
-    def _validate_nodes(cls, nodes: Iterable[Node]) -> None:
-        """Check that functions of sync nodes that will run in processes pickle.
-
-        Raises:
-            AttributeError: Listing the nodes that cannot be sent to a process.
-        """
-        _unpicklable_nodes(
-            n for n in nodes if not n.is_async and n.executor in (None, "process")
-        )
-
     def _get_required_workers_count(self, pipeline: Pipeline) -> int:
         return _required_workers(pipeline, self._max_workers)
 
@@ -119,35 +112,8 @@ class ParallelRunner(AbstractRunner):
                 "flag for potential performance gains."
             )
         return Policy(
-            default_sync="process",
+            default_sync=self._default_sync,
             sequential=False,
-            threads=min(32, (os.cpu_count() or 1) + 4),
+            threads=min(32, _cpu_count() + 4),
             processes=self._get_required_workers_count(pipeline),
-        )
-
-
-def _pickles(func: Any) -> bool:
-    """Whether ``func`` can be sent to a worker (pickled, as the executor sends it)."""
-    try:
-        pickle.dumps(func)
-    except (AttributeError, pickle.PicklingError, TypeError):
-        return False
-    return True
-
-
-def _unpicklable_nodes(nodes: Iterable[Node]) -> None:
-    """Raise Kedro's error listing the ``nodes`` whose function cannot be pickled.
-
-    Raises:
-        AttributeError: When there are any.
-    """
-    unserialisable = [n for n in nodes if not _pickles(n.func)]
-    if unserialisable:
-        raise AttributeError(
-            f"The following nodes cannot be serialised: {sorted(unserialisable)}\n"
-            f"In order to utilize multiprocessing you need to make sure all nodes "
-            f"are serialisable, i.e. nodes should not include lambda "
-            f"functions, nested functions, closures, etc.\nIf you "
-            f"are using custom decorators ensure they are correctly decorated using "
-            f"functools.wraps()."
         )

@@ -9,6 +9,7 @@ already running in the thread. Subclasses only choose a policy (see
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import sys
@@ -17,23 +18,33 @@ import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from time import perf_counter
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import anyio
 
 from dagloop._bridge import run_sync
+from dagloop._workers.pool import WorkerPool, default_pool
 from dagloop.framework.hooks.manager import _NullPluginManager
 from dagloop.io._async import in_io_thread
 from dagloop.io._http_client import http_pool_scope
 from dagloop.pipeline import Pipeline
 from dagloop.pipeline._controls import _seconds
+from dagloop.runner._concurrency import FirstFailure
 from dagloop.runner._errors import RunTimeoutError
-from dagloop.runner._executors import Executors
 from dagloop.runner._hooks import HookCaller
 from dagloop.runner._node_run import CatalogIO, RunContext
-from dagloop.runner._processes import WorkerPool
-from dagloop.runner._resume import (
+from dagloop.runner._placement import (
+    AsyncPlacement,
+    InlinePlacement,
+    Placement,
+    Placements,
+    ProcessPlacement,
+    ThreadPlacement,
+    check_picklable,
+)
+from dagloop.runner._resume import (  # noqa: F401  (importable from here, as in Kedro)
     _build_node_children_map,
     _determine_nodes_to_run,
     _enumerate_nodes_with_outputs,
@@ -49,7 +60,7 @@ from dagloop.runner._resume import (
     _should_node_run,
 )
 from dagloop.runner._scheduler import Scheduler
-from dagloop.runner._spawn import _on_asyncio
+from dagloop.runner._task_group import _on_asyncio
 
 T = TypeVar("T")
 
@@ -59,23 +70,9 @@ if TYPE_CHECKING:
 
     from dagloop.pipeline.node import Node
 
-__all__ = [
-    "AbstractRunner",
-    "Policy",
-    "_build_node_children_map",
-    "_determine_nodes_to_run",
-    "_enumerate_nodes_with_outputs",
-    "_enumerate_non_persistent_inputs",
-    "_find_all_nodes_for_resumed_pipeline",
-    "_find_initial_node_group",
-    "_find_nodes_to_resume_from",
-    "_has_missing_persistent_outputs",
-    "_is_dataset_ephemeral_or_missing",
-    "_is_persistent_dataset_missing",
-    "_nodes_with_external_inputs",
-    "_outputs_needed_by_children",
-    "_should_node_run",
-]
+# Kedro's private helpers (``_find_nodes_to_resume_from``, ...) stay importable
+# from this module, as from ``kedro.runner.runner``, without being public API.
+__all__ = ["AbstractRunner", "Policy", "RunRequest"]
 
 _MAX_WINDOWS_WORKERS = 61
 
@@ -84,8 +81,8 @@ _MAX_WINDOWS_WORKERS = 61
 class Policy:
     """How a runner runs nodes: the one thing runners differ in."""
 
-    #: Where sync nodes run unless a node says otherwise.
-    default_sync: Literal["inline", "thread", "process"]
+    #: Where sync nodes run unless a node says otherwise (a placement's name).
+    default_sync: str
     #: One node at a time, in ``pipeline.nodes`` order.
     sequential: bool
     #: Threads for sync nodes ("dagloop-threads" limiter).
@@ -94,8 +91,26 @@ class Policy:
     processes: int
 
 
+@dataclass(frozen=True)
+class RunRequest:
+    """One call of ``run()`` or ``arun()``: what to run, against what, and how."""
+
+    pipeline: Pipeline
+    catalog: Any
+    hook_manager: Any = None
+    run_id: str | None = None
+    only_missing_outputs: bool = False
+    #: Seconds the whole run may take (``run(timeout=...)``).
+    timeout: float | None = None
+    #: The event loop is dagloop's own (``run()``), not the caller's (``arun()``).
+    owns_loop: bool = False
+
+
 class AbstractRunner(ABC):
     """Runs a pipeline against a catalog; subclasses pick the execution policy."""
+
+    #: Where this runner runs sync nodes by default (a placement's name).
+    _default_sync: ClassVar[str] = "inline"
 
     def __init__(
         self,
@@ -103,6 +118,7 @@ class AbstractRunner(ABC):
         *,
         max_concurrency: int | None = None,
         limits: Mapping[str, int] | None = None,
+        pool: WorkerPool | None = None,
     ) -> None:
         """Create the runner.
 
@@ -114,10 +130,18 @@ class AbstractRunner(ABC):
             limits: Per-tag concurrency limits, e.g. ``{"api": 4, "db": 1}``: at
                 most that many nodes carrying the tag run at once (a node with
                 several limited tags holds a slot of each). In-process, per run.
+            pool: The warm worker processes process nodes run in (default: the
+                interpreter's shared pool, see ``WorkerPool``).
 
         Raises:
             ValueError: When ``max_concurrency`` or a limit is not positive.
+            TypeError: When ``pool`` is not a ``WorkerPool``.
         """
+        if pool is not None and not isinstance(pool, WorkerPool):
+            raise TypeError(
+                f"pool should be a dagloop.runner.WorkerPool, got {type(pool).__name__}"
+            )
+        self._pool = pool
         self._is_async = is_async
         if max_concurrency is not None and not _positive_int(max_concurrency):
             raise ValueError(
@@ -177,19 +201,21 @@ class AbstractRunner(ABC):
             ValueError: When a free input of the pipeline is not in the catalog
                 (before any node runs).
             RunTimeoutError: When ``timeout`` passes.
+            KeyboardInterrupt: On Ctrl-C, once the run has stopped and the worker
+                pool's idle processes are gone.
             Exception: A node's own exception, unchanged.
         """
         self._check_run_arguments(pipeline, timeout)
-        return run_sync(
-            self._run_async,
-            pipeline,
-            catalog,
-            hook_manager,
-            run_id,
-            only_missing_outputs,
-            timeout,
-            True,
+        request = RunRequest(
+            pipeline, catalog, hook_manager, run_id, only_missing_outputs, timeout, True
         )
+        try:
+            return run_sync(self._run_async, request)
+        except KeyboardInterrupt:
+            # Ctrl-C leaves no worker: busy ones were killed as their calls were
+            # cancelled; idle ones go now rather than at exit.
+            (self._pool or default_pool()).stop_idle_workers()
+            raise
 
     async def arun(
         self,
@@ -211,9 +237,10 @@ class AbstractRunner(ABC):
         ``async with asyncio.timeout(30):`` around the call.
         """
         self._check_run_arguments(pipeline, None)
-        return await self._run_async(
-            pipeline, catalog, hook_manager, run_id, only_missing_outputs, None, False
+        request = RunRequest(
+            pipeline, catalog, hook_manager, run_id, only_missing_outputs
         )
+        return await self._run_async(request)
 
     def _check_run_arguments(self, pipeline: Pipeline, timeout: float | None) -> None:
         """Checks made in the caller's frame, so warnings point at its call.
@@ -237,52 +264,32 @@ class AbstractRunner(ABC):
 
     # --------------------------------------------------------------- the run
 
-    async def _run_async(
-        self,
-        pipeline: Pipeline,
-        catalog: Any,
-        hook_manager: Any,
-        run_id: str | None,
-        only_missing_outputs: bool,
-        run_timeout: float | None,
-        owns_loop: bool,
-    ) -> dict[str, Any]:
+    async def _run_async(self, request: RunRequest) -> dict[str, Any]:
         async def run() -> dict[str, Any]:
-            with anyio.move_on_after(run_timeout) as deadline:
-                return await self._run_checked(
-                    pipeline,
-                    catalog,
-                    hook_manager,
-                    run_id,
-                    only_missing_outputs,
-                    owns_loop,
-                )
+            with anyio.move_on_after(request.timeout) as deadline:
+                return await self._run_checked(request)
             assert deadline.cancelled_caught  # an outer cancellation propagates instead
-            raise RunTimeoutError(run_timeout)  # type: ignore[arg-type]
+            raise RunTimeoutError(request.timeout)  # type: ignore[arg-type]
 
-        if owns_loop and _sigint_needs_translation():
+        if request.owns_loop and _sigint_needs_translation():
             return await _sigint_as_cancellation(run)
         return await run()
 
-    async def _run_checked(
-        self,
-        pipeline: Pipeline,
-        catalog: Any,
-        hook_manager: Any,
-        run_id: str | None,
-        only_missing_outputs: bool,
-        owns_loop: bool,
-    ) -> dict[str, Any]:
+    async def _run_checked(self, request: RunRequest) -> dict[str, Any]:
         # Preparing may build datasets from config (imports, constructors) and check
         # files: in a thread under arun(), so the host's loop never waits on it;
-        # inline under run(), where the loop is dagloop's own and idle meanwhile.
-        prepare = _inline if owns_loop else in_io_thread
-        if only_missing_outputs:
+        # inline under run(), where the loop is dagloop's own and idle meanwhile,
+        # and when it only registers memory datasets (nothing to wait for).
+        prepare = _inline if request.owns_loop else in_io_thread
+        pipeline, catalog = request.pipeline, request.catalog
+        if request.only_missing_outputs:
             pipeline = await prepare(
                 self._filter_pipeline_for_missing_outputs, pipeline, catalog
             )
+        builds_nothing = getattr(catalog, "_builds_nothing", None)
+        if builds_nothing is not None and builds_nothing(pipeline.datasets()):
+            prepare = _inline
         await prepare(self._warm_up, pipeline, catalog)
-        hook_manager = hook_manager or _NullPluginManager()
         if self._is_async:
             self._logger.info(
                 "Asynchronous mode is enabled for loading and saving data."
@@ -290,14 +297,10 @@ class AbstractRunner(ABC):
         self._validate_catalog(catalog)
         self._validate_nodes(pipeline.nodes)
         self._set_manager_datasets(catalog)
-        policy = self._policy(pipeline, owns_loop)
-        _check_process_nodes(pipeline, policy)
-        limiters = self._tag_limiters(pipeline)
+        policy = self._policy(pipeline, request.owns_loop)
         start = perf_counter()
         async with http_pool_scope():  # one HTTP connection pool for the whole run
-            await self._execute(
-                pipeline, catalog, hook_manager, run_id, owns_loop, policy, limiters
-            )
+            await self._execute(request, pipeline, policy)
         self._logger.info(
             "Pipeline execution completed successfully in %.1f sec.",
             perf_counter() - start,
@@ -338,28 +341,24 @@ class AbstractRunner(ABC):
         }
 
     async def _execute(
-        self,
-        pipeline: Pipeline,
-        catalog: Any,
-        hook_manager: Any,
-        run_id: str | None,
-        owns_loop: bool,
-        policy: Policy,
-        limiters: dict[str, anyio.CapacityLimiter],
+        self, request: RunRequest, pipeline: Pipeline, policy: Policy
     ) -> None:
+        # A run with a deadline (its own, or the caller's cancel scope) must be able
+        # to stop whatever is in flight: no sync node may block the loop then.
+        deadline = request.timeout is not None or math.isfinite(
+            anyio.current_effective_deadline()
+        )
+        placements = Placements(
+            policy.default_sync, self._places(policy), deadline=deadline
+        )
         ctx = RunContext(
-            catalog=CatalogIO(catalog),
-            hooks=HookCaller(hook_manager, in_thread=not owns_loop),
-            executors=Executors(
-                default_sync=policy.default_sync,
-                # Per run: nodes of concurrent runs on one loop don't share slots.
-                thread_limiter=anyio.CapacityLimiter(policy.threads),
-                processes=WorkerPool(policy.processes),
-                async_limiter=anyio.CapacityLimiter(self._max_concurrency)
-                if self._max_concurrency
-                else None,
+            catalog=CatalogIO(request.catalog),
+            hooks=HookCaller(
+                request.hook_manager or _NullPluginManager(),
+                in_thread=not request.owns_loop,
             ),
-            run_id=run_id,
+            placements=placements,
+            run_id=request.run_id,
             is_async=self._is_async,
         )
         scheduler = Scheduler(
@@ -367,15 +366,32 @@ class AbstractRunner(ABC):
             ctx,
             sequential=policy.sequential,
             logger=self._logger,
-            limiters=limiters,
+            limiters=self._tag_limiters(pipeline),
         )
         try:
             await scheduler.run()
         except Exception:
-            self._suggest_resume_scenario(pipeline, scheduler.done, catalog)
+            self._suggest_resume_scenario(pipeline, scheduler.done, request.catalog)
             raise
-        finally:
-            await ctx.executors.aclose()
+
+    def _places(self, policy: Policy) -> list[Placement]:
+        """One instance of every place this run's nodes may go to.
+
+        Limiters are per run: nodes of concurrent runs don't share their slots;
+        the worker pool is shared, and caps all runs together.
+        """
+        pool = self._pool or default_pool()
+        pool.reserve(policy.processes)
+        return [
+            AsyncPlacement(
+                anyio.CapacityLimiter(self._max_concurrency)
+                if self._max_concurrency
+                else None
+            ),
+            InlinePlacement(),
+            ThreadPlacement(anyio.CapacityLimiter(policy.threads)),
+            ProcessPlacement(pool, anyio.CapacityLimiter(policy.processes)),
+        ]
 
     @abstractmethod
     def _policy(self, pipeline: Pipeline, owns_loop: bool) -> Policy:
@@ -391,9 +407,18 @@ class AbstractRunner(ABC):
         """Check ``catalog`` suits this runner (nothing to check by default)."""
         return None
 
-    def _validate_nodes(self, nodes: Iterable[Node]) -> None:
-        """Check ``nodes`` suit this runner (nothing to check by default)."""
-        return None
+    @classmethod
+    def _validate_nodes(cls, nodes: Iterable[Node]) -> None:
+        """Check that the sync nodes bound for a worker process can be sent there.
+
+        Raises:
+            AttributeError: Kedro's "cannot be serialised" error listing the nodes.
+        """
+        check_picklable(
+            n
+            for n in nodes
+            if not n.is_async and (n.executor or cls._default_sync) == "process"
+        )
 
     def _set_manager_datasets(self, catalog: Any) -> None:
         """Prepare shared-memory datasets (nothing to do by default)."""
@@ -411,7 +436,7 @@ class AbstractRunner(ABC):
             ValueError: When ``max_workers`` is zero or negative.
         """
         if max_workers is None:
-            count = os.cpu_count() or 1
+            count = _cpu_count()
             return (
                 min(_MAX_WINDOWS_WORKERS, count) if sys.platform == "win32" else count
             )
@@ -478,26 +503,6 @@ async def _inline(func: Callable[..., T], *args: Any) -> T:
     return func(*args)
 
 
-def _process_nodes(pipeline: Pipeline, policy: Policy) -> list[Node]:
-    """The nodes that will run in a worker process under ``policy``."""
-    return [
-        n
-        for n in pipeline.nodes
-        if not n.is_async and (n.executor or policy.default_sync) == "process"
-    ]
-
-
-def _check_process_nodes(pipeline: Pipeline, policy: Policy) -> None:
-    """Reject, before anything runs, sync nodes bound for a process that can't go.
-
-    Raises:
-        AttributeError: Kedro's "cannot be serialised" error listing the nodes.
-    """
-    from dagloop.runner.parallel_runner import _unpicklable_nodes
-
-    _unpicklable_nodes(_process_nodes(pipeline, policy))
-
-
 def _sigint_needs_translation() -> bool:
     """Whether Ctrl-C must be turned into cancellation by dagloop itself.
 
@@ -512,32 +517,38 @@ async def _sigint_as_cancellation(func: Callable[[], Awaitable[T]]) -> T:
     """Run ``func()``; on SIGINT cancel it cleanly, then raise KeyboardInterrupt."""
     interrupted = False
     outcome: list[T] = []
-    failure: list[BaseException] = []
-
-    async def body(group: anyio.abc.TaskGroup) -> None:
-        try:
-            outcome.append(await func())
-        except Exception as exc:
-            failure.append(exc)  # raised below, after the group: never wrapped
-        finally:
-            group.cancel_scope.cancel()  # stops the signal watcher
-
-    async def watch(group: anyio.abc.TaskGroup) -> None:
-        nonlocal interrupted
-        with anyio.open_signal_receiver(signal.SIGINT) as signals:
-            async for _ in signals:
-                interrupted = True
-                group.cancel_scope.cancel()
-                return
 
     async with anyio.create_task_group() as group:
-        group.start_soon(watch, group)
-        group.start_soon(body, group)
+        failures = FirstFailure(group.cancel_scope.cancel)
+
+        async def body() -> None:
+            try:
+                outcome.append(await func())
+            except Exception as exc:
+                failures.record(exc)  # raised below, after the group: never wrapped
+            finally:
+                group.cancel_scope.cancel()  # stops the signal watcher
+
+        async def watch() -> None:
+            nonlocal interrupted
+            with anyio.open_signal_receiver(signal.SIGINT) as signals:
+                async for _ in signals:
+                    interrupted = True
+                    group.cancel_scope.cancel()
+                    return
+
+        group.start_soon(watch)
+        group.start_soon(body)
     if interrupted:
         raise KeyboardInterrupt
-    if failure:
-        raise failure[0]
+    failures.raise_first()
     return outcome[0]
+
+
+@cache
+def _cpu_count() -> int:
+    """The CPU count, read once (``os.cpu_count()`` reads a file on Linux)."""
+    return os.cpu_count() or 1
 
 
 def _positive_int(value: Any) -> bool:

@@ -25,7 +25,8 @@ class SequentialRunner(AbstractRunner):
 
         Args:
             is_async: Load a node's inputs and save its outputs concurrently.
-            **kwargs: ``max_concurrency`` (see ``AbstractRunner``).
+            **kwargs: ``max_concurrency``, ``limits``, ``pool`` (see
+                ``AbstractRunner``).
         """
         super().__init__(is_async=is_async, **kwargs)
 
@@ -36,7 +37,7 @@ class SequentialRunner(AbstractRunner):
                 "flag for potential performance gains."
             )
         return Policy(
-            default_sync="inline" if owns_loop else "thread",
+            default_sync=self._default_sync if owns_loop else "thread",
             sequential=True,
             threads=1,
             processes=1,

@@ -11,11 +11,17 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from dagloop._bridge import run_sync
+from dagloop._workers.pool import default_pool
 from dagloop.framework.hooks.manager import _NullPluginManager
-from dagloop.runner._executors import Executors
 from dagloop.runner._hooks import HookCaller
 from dagloop.runner._node_run import CatalogIO, RunContext, _check_generator, run_node
-from dagloop.runner._processes import WorkerPool
+from dagloop.runner._placement import (
+    AsyncPlacement,
+    InlinePlacement,
+    Placements,
+    ProcessPlacement,
+    ThreadPlacement,
+)
 
 if TYPE_CHECKING:
     from dagloop.pipeline.node import Node
@@ -73,15 +79,17 @@ class Task:
             hooks=HookCaller(
                 self.hook_manager or _NullPluginManager(), in_thread=False
             ),
-            executors=Executors(
-                default_sync="inline",
-                thread_limiter=anyio.CapacityLimiter(1),
-                processes=WorkerPool(1),
+            placements=Placements(
+                "inline",
+                [
+                    AsyncPlacement(None),
+                    InlinePlacement(),
+                    ThreadPlacement(anyio.CapacityLimiter(1)),
+                    ProcessPlacement(default_pool(), anyio.CapacityLimiter(1)),
+                ],
+                deadline=False,
             ),
             run_id=self.run_id,
             is_async=self.is_async,
         )
-        try:
-            await run_node(self.node, ctx)
-        finally:
-            await ctx.executors.aclose()
+        await run_node(self.node, ctx)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from dagloop.runner.runner import AbstractRunner, Policy, _required_workers
+from dagloop.runner.runner import (
+    AbstractRunner,
+    Policy,
+    _cpu_count,
+    _required_workers,
+)
 
 if TYPE_CHECKING:
     from dagloop.pipeline import Pipeline
@@ -21,6 +25,8 @@ class ThreadRunner(AbstractRunner):
     no thread, so ``max_workers`` does not limit them.
     """
 
+    _default_sync = "thread"
+
     def __init__(
         self, max_workers: int | None = None, is_async: bool = False, **kwargs: Any
     ) -> None:
@@ -30,7 +36,8 @@ class ThreadRunner(AbstractRunner):
             max_workers: Threads for sync nodes (default: the CPU count; never more
                 than the pipeline can use).
             is_async: Not supported (as in Kedro): warns and runs synchronously.
-            **kwargs: ``max_concurrency`` (see ``AbstractRunner``).
+            **kwargs: ``max_concurrency``, ``limits``, ``pool`` (see
+                ``AbstractRunner``).
 
         Raises:
             ValueError: When ``max_workers`` is not positive.
@@ -49,8 +56,8 @@ class ThreadRunner(AbstractRunner):
 
     def _policy(self, pipeline: Pipeline, owns_loop: bool) -> Policy:
         return Policy(
-            default_sync="thread",
+            default_sync=self._default_sync,
             sequential=False,
             threads=self._get_required_workers_count(pipeline),
-            processes=os.cpu_count() or 1,
+            processes=_cpu_count(),
         )

@@ -1,0 +1,1 @@
+"""A module the worker-pool tests ask workers to preload; it only gets imported."""
