@@ -10,30 +10,38 @@ that request alone, and the handler awaits ``runner.arun(...)``:
   (a shared catalog would mix one request's ``items`` into another's run);
 * ``arun`` runs on the server's own event loop: the ``async def`` node is a
   coroutine there, the sync nodes run in worker threads, so the server keeps
-  answering other requests while a pipeline runs.
+  answering other requests while a pipeline runs;
+* the CPU-heavy signing step runs in a worker process (``executor="process"``)
+  of a ``WorkerPool`` that the app's lifespan owns: its processes start once,
+  stay warm for every request, and are stopped when the server shuts down.
 
 A node's exception reaches the handler unchanged (``UnknownProductError`` →
 HTTP 404). ``GET /stats`` tells how many runs were served and the most that were
 in flight at once.
 
 Run it:  python examples/webapp/app.py      (sends a few requests in-process)
-Serve:   pip install uvicorn && uvicorn app:app --app-dir examples/webapp
+Serve:   pip install 'dagloop[examples]' && uvicorn app:app --app-dir examples/webapp
 """
 
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
+from quote_signing import sign_quote
 
 from dagloop.io import DataCatalog, MemoryDataset
 from dagloop.pipeline import node, pipeline
-from dagloop.runner import ThreadRunner
+from dagloop.runner import ThreadRunner, WorkerPool
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 #: Unit prices in cents, and coupons as percentages off the subtotal.
 PRICE_LIST = {"apple": 45, "pear": 60, "bread": 250, "cheese": 575, "coffee": 899}
@@ -90,9 +98,16 @@ QUOTE_PIPELINE = pipeline(
         node(look_up_prices, "items", "prices", name="look_up_prices"),
         node(price_lines, ["items", "prices"], "lines", name="price_lines"),
         node(make_quote, ["customer", "lines", "coupon"], "quote", name="make_quote"),
+        node(
+            sign_quote,
+            ["quote", "params:secret"],
+            "signed_quote",
+            name="sign_quote",
+            executor="process",
+        ),
     ]
 )
-RUNNER = ThreadRunner()
+SECRET = "not-a-real-secret"
 
 
 # ------------------------------------------------------------------------ app
@@ -111,7 +126,17 @@ class RunStats:
     peak_in_flight: int = 0
 
 
-app = FastAPI(title="dagloop quote service")
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The app owns its worker processes: warm for every request, gone at shutdown."""
+    async with WorkerPool(max_workers=2, preload=["quote_signing"]) as pool:
+        app.state.pool = pool
+        # Runners keep no per-run state: one serves every request.
+        app.state.runner = ThreadRunner(pool=pool)
+        yield
+
+
+app = FastAPI(title="dagloop quote service", lifespan=lifespan)
 app.state.stats = RunStats()
 
 
@@ -127,26 +152,31 @@ async def quote(request: QuoteRequest) -> dict[str, Any]:
             "customer": MemoryDataset(request.customer),
             "items": MemoryDataset(request.items),
             "coupon": MemoryDataset(request.coupon),
+            "params:secret": MemoryDataset(SECRET),
         }
     )
     stats: RunStats = app.state.stats
     stats.in_flight += 1  # one event loop: no lock needed between awaits
     stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
     try:
-        outputs = await RUNNER.arun(QUOTE_PIPELINE, catalog)
+        outputs = await app.state.runner.arun(QUOTE_PIPELINE, catalog)
     except UnknownProductError as exc:  # the node's own exception, unchanged
         raise HTTPException(status_code=404, detail=exc.args[0]) from exc
     finally:
         stats.in_flight -= 1
     stats.served += 1
-    result: dict[str, Any] = await outputs["quote"].aload()
+    result: dict[str, Any] = await outputs["signed_quote"].aload()
     return result
 
 
 @app.get("/stats")
-async def run_stats() -> dict[str, int]:
+async def run_stats() -> dict[str, Any]:
     stats: RunStats = app.state.stats
-    return {"served": stats.served, "peak_in_flight": stats.peak_in_flight}
+    return {
+        "served": stats.served,
+        "peak_in_flight": stats.peak_in_flight,
+        "worker_pids": sorted(app.state.pool.worker_pids()),
+    }
 
 
 # ------------------------------------------------------------------------ main
@@ -159,8 +189,11 @@ async def demo() -> list[dict[str, Any]]:
         {"customer": "grace", "items": {"coffee": 2, "cheese": 1}, "coupon": "HALF"},
         {"customer": "alan", "items": {"pear": 3}, "coupon": "WELCOME10"},
     ]
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+    transport = httpx.ASGITransport(app=app)  # sends no lifespan events: run it here
+    async with (
+        lifespan(app),
+        httpx.AsyncClient(transport=transport, base_url="http://app") as client,
+    ):
         responses = await asyncio.gather(
             *(client.post("/quote", json=basket) for basket in baskets)
         )
@@ -175,7 +208,9 @@ async def demo() -> list[dict[str, Any]]:
             f"{q['discount_cents']:>4} = total {q['total_cents']:>5} cents"
         )
     print(f"unknown product -> HTTP {missing.status_code}: {missing.json()['detail']}")
-    print(f"stats = {stats}")
+    print(
+        f"served {stats['served']} quotes; signed in worker(s) {stats['worker_pids']}"
+    )
     return quotes
 
 

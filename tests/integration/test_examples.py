@@ -16,16 +16,21 @@ import hashlib
 import importlib.util
 import json
 import math
+import os
 import re
+import signal
+import socket
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,9 +212,19 @@ def test_asyncio_script_places_nodes_where_asked(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ webapp
 
 
+WEBAPP = EXAMPLES / "webapp"
+
+
 @pytest.fixture(scope="module")
-def webapp() -> ModuleType:
-    return load_example("webapp/app.py")
+def webapp() -> Iterator[ModuleType]:
+    # The app's process node lives in a sibling module its workers import: the
+    # folder stays on sys.path while the tests use the app, as the script's own
+    # folder (or uvicorn's --app-dir) does.
+    sys.path.insert(0, str(WEBAPP))
+    try:
+        yield load_example("webapp/app.py")
+    finally:
+        sys.path.remove(str(WEBAPP))
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -222,13 +237,16 @@ async def client(webapp: ModuleType) -> Any:
     import httpx
 
     webapp.app.state.stats = webapp.RunStats()
-    transport = httpx.ASGITransport(app=webapp.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://app") as c:
+    transport = httpx.ASGITransport(app=webapp.app)  # no lifespan events: run it here
+    async with (
+        webapp.lifespan(webapp.app),
+        httpx.AsyncClient(transport=transport, base_url="http://app") as c,
+    ):
         yield c
 
 
 def expected_quote(webapp: ModuleType, basket: dict[str, Any]) -> dict[str, Any]:
-    """The quote for ``basket``, computed here from the price list alone."""
+    """The quote for ``basket`` (without its signature), from the price list alone."""
     lines = [
         {
             "sku": sku,
@@ -254,9 +272,27 @@ async def test_webapp_single_request(webapp: ModuleType, client: Any) -> None:
     basket = {"customer": "ada", "items": {"apple": 6, "bread": 1}, "coupon": "HALF"}
     response = await client.post("/quote", json=basket)
     assert response.status_code == 200, response.text
-    assert response.json() == expected_quote(webapp, basket)
-    assert response.json()["total_cents"] == (6 * 45 + 250) // 2
-    assert (await client.get("/stats")).json() == {"served": 1, "peak_in_flight": 1}
+    quote = response.json()
+    assert unsigned(quote) == expected_quote(webapp, basket)
+    assert quote["total_cents"] == (6 * 45 + 250) // 2
+    assert quote["signature"] == expected_signature(webapp, basket)
+    stats = (await client.get("/stats")).json()
+    assert stats == {
+        "served": 1,
+        "peak_in_flight": 1,
+        "worker_pids": [quote["signed_in_pid"]],
+    }
+    assert quote["signed_in_pid"] != os.getpid()
+
+
+def unsigned(quote: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in quote.items() if k not in ("signature", "signed_in_pid")}
+
+
+def expected_signature(webapp: ModuleType, basket: dict[str, Any]) -> str:
+    body = json.dumps(expected_quote(webapp, basket), sort_keys=True).encode()
+    rounds = sys.modules["quote_signing"].ROUNDS
+    return hashlib.pbkdf2_hmac("sha256", body, webapp.SECRET.encode(), rounds).hex()
 
 
 @pytest.mark.anyio
@@ -289,12 +325,16 @@ async def test_webapp_50_concurrent_requests_each_get_their_own_result(
 
     for basket, response in zip(baskets, responses, strict=True):
         assert response.status_code == 200, response.text
-        assert response.json() == expected_quote(webapp, basket)
+        assert unsigned(response.json()) == expected_quote(webapp, basket)
     # All different: a mix-up between requests could not go unnoticed.
     assert len({json.dumps(r.json(), sort_keys=True) for r in responses}) == 50
     stats = (await client.get("/stats")).json()
     assert stats["served"] == 50
     assert stats["peak_in_flight"] >= 2  # the runs really overlapped
+    # 50 requests, signed by the lifespan's two warm workers: none started per run.
+    signers = {r.json()["signed_in_pid"] for r in responses}
+    assert signers <= set(stats["worker_pids"])
+    assert 1 <= len(stats["worker_pids"]) <= 2
 
 
 @pytest.mark.anyio
@@ -310,6 +350,70 @@ async def test_webapp_errors(client: Any) -> None:
     assert coupon.status_code == 422
     invalid = await client.post("/quote", json={"customer": "eve", "items": {}})
     assert invalid.status_code == 422
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_webapp_under_uvicorn_keeps_workers_warm_and_stops_them(
+    webapp: ModuleType,
+) -> None:
+    """A real server: the lifespan's pool serves every request, and is gone with it."""
+    import httpx
+    import psutil
+
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app:app",
+            "--app-dir",
+            str(WEBAPP),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/stats", timeout=1).raise_for_status()
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, "uvicorn exited while starting"
+                assert time.monotonic() < deadline, "uvicorn never answered"
+                time.sleep(0.1)
+        baskets = [{"customer": f"c{i}", "items": {"pear": i + 1}} for i in range(6)]
+        quotes = [
+            httpx.post(f"{base}/quote", json=b, timeout=30).raise_for_status().json()
+            for b in baskets
+        ]
+        for basket, quote in zip(baskets, quotes, strict=True):
+            assert quote["signature"] == expected_signature(webapp, basket)
+        stats = httpx.get(f"{base}/stats", timeout=5).json()
+        workers = set(stats["worker_pids"])
+        assert {q["signed_in_pid"] for q in quotes} == workers
+        assert len(workers) == 1  # one request at a time: one warm worker, reused
+        assert workers <= {p.pid for p in psutil.Process(server.pid).children()}
+        server.send_signal(signal.SIGINT)  # uvicorn shuts down: lifespan exits
+        assert server.wait(60) == 0
+        assert not any(psutil.pid_exists(pid) for pid in workers)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
 
 
 def test_webapp_main_demo(webapp: ModuleType) -> None:
