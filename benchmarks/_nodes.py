@@ -8,6 +8,7 @@ pools) can unpickle them by reference.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 from typing import Any
@@ -16,6 +17,11 @@ from typing import Any
 
 
 def inc(x: int) -> int:
+    return x + 1
+
+
+async def ainc(x: int) -> int:
+    """``inc`` as an ``async def`` node: no await inside, the bare coroutine cost."""
     return x + 1
 
 
@@ -121,6 +127,14 @@ def spin_forever(marker: str) -> None:
     """Write ``marker``, then burn CPU until killed (a process node to stop)."""
     with open(marker, "w") as handle:
         handle.write(str(time.time()))
+    while True:
+        pass
+
+
+def spin_with_pid(marker: str) -> None:
+    """Write this process's pid to ``marker``, then burn CPU until killed."""
+    with open(marker, "w") as handle:
+        handle.write(str(os.getpid()))
     while True:
         pass
 

@@ -36,6 +36,10 @@ SCENARIOS = [
     "api_aggregation",
     "cpu_parallel",
     "big_payload",
+    "request_latency",
+    "thread_hop",
+    "async_overhead",
+    "hamilton",
 ]
 RESULTS = HERE / "RESULTS.md"
 

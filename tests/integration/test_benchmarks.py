@@ -30,6 +30,14 @@ TINY = [
     "--cpu-seconds", "0.01",
     "--payloads", "2",
     "--payload-mb", "1",
+    "--latency-requests", "3",
+    "--hop-nodes", "20",
+    "--hop-kedro-nodes", "10",
+    "--async-nodes", "20",
+    "--hamilton-chain-nodes", "20",
+    "--hamilton-sleep-nodes", "10",
+    "--hamilton-sleep-ms", "1",
+    "--hamilton-async-nodes", "20",
 ]  # fmt: skip
 
 SCENARIOS = {
@@ -41,6 +49,18 @@ SCENARIOS = {
     "api_aggregation",
     "cpu_parallel",
     "big_payload",
+    "request_latency",
+    "thread_hop",
+    "async_overhead",
+    "hamilton",
+}
+ALL_THREE = {"dagloop", "kedro", "floor"}
+#: The engines a scenario measures, where not dagloop, Kedro and a floor.
+ENGINES = {
+    "pipeline_build": {"dagloop", "kedro"},  # no floor for building
+    "request_latency": {"dagloop", "floor"},  # Kedro has no arun()
+    "async_overhead": {"dagloop", "floor"},  # Kedro runs no async def nodes
+    "hamilton": {"dagloop", "hamilton", "floor"},
 }
 
 
@@ -56,7 +76,7 @@ def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
-@pytest.mark.timeout(240)  # eight scenarios in fresh interpreters: ~15 s here
+@pytest.mark.timeout(240)  # 12 scenarios, fresh interpreters: ~2 min on 2 busy cores
 def test_every_scenario_runs_every_engine(tmp_path):
     run("run.py", *TINY, "--out", str(tmp_path))
     results = json.loads((tmp_path / "results.json").read_text())
@@ -64,9 +84,7 @@ def test_every_scenario_runs_every_engine(tmp_path):
     assert set(reports) == SCENARIOS
     for name, report in reports.items():
         engines = {m["engine"] for m in report["measurements"]}
-        assert engines == {"dagloop", "kedro", "floor"} or (
-            name == "pipeline_build" and engines == {"dagloop", "kedro"}
-        ), (name, engines)
+        assert engines == ENGINES.get(name, ALL_THREE), (name, engines)
         # Times are positive; a peak-memory delta may be 0 at these sizes.
         assert all(m["median"] >= 0 for m in report["measurements"]), name
         for engine in engines:
@@ -79,7 +97,9 @@ def test_every_scenario_runs_every_engine(tmp_path):
 
 def test_stop_latency(tmp_path):
     out = run("stop_latency.py", "--reps", "1").stdout
-    for stop in ("cancel async", "cancel process", "worker death", "Ctrl-C"):
+    stops = ("cancel async", "cancel process", "worker death", "Ctrl-C")
+    deadlines = ("deadline: inline", "deadline: thread", "deadline: dataset load")
+    for stop in (*stops, "parent SIGKILL", *deadlines):
         assert f"| {stop} |" in out, out
 
 
