@@ -1,7 +1,8 @@
 """The one place where synchronous code runs asynchronous code.
 
 Sync entry points (``runner.run()``, ``dataset.load()`` of an async-native dataset)
-call :func:`run_sync`. It picks the only safe way for the calling thread:
+call :func:`run_sync`; :func:`run_on_own_loop` moves a whole async call to a loop
+of its own in a worker thread. It picks the only safe way for the calling thread:
 
 * in a worker thread started by AnyIO (a sync node of a dagloop run), it hands the
   coroutine back to that run's event loop, so shared resources such as the HTTP
@@ -16,20 +17,33 @@ No ``nest_asyncio``, and no parsing of error messages to tell these cases apart.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import logging
 import os
+import threading
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
+import anyio.to_thread
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
 T = TypeVar("T")
 
-__all__ = ["backend_options", "default_backend", "in_event_loop_thread", "run_sync"]
+_logger = logging.getLogger("dagloop.runner")
+
+__all__ = [
+    "backend_options",
+    "default_backend",
+    "in_event_loop_thread",
+    "run_on_own_loop",
+    "run_sync",
+]
 
 
 def in_event_loop_thread() -> bool:
@@ -126,6 +140,98 @@ def _only_keyboard_interrupts(
     while isinstance(leaf, BaseExceptionGroup):
         leaf = leaf.exceptions[0]
     return leaf if isinstance(leaf, KeyboardInterrupt) else None
+
+
+async def run_on_own_loop(
+    func: Callable[..., Awaitable[T]],
+    *args: Any,
+    limiter: anyio.CapacityLimiter | None = None,
+) -> T:
+    """Await ``func(*args)`` on a new event loop in a worker thread.
+
+    One hop for the whole call instead of one per blocking step inside it: the
+    caller's loop only waits. Cancelling the caller cancels the call on its own
+    loop and waits for it to stop — briefly: after :data:`STOP_GRACE` seconds the
+    thread is abandoned (something in it cannot be interrupted) with a warning,
+    so the caller always gets control back at once.
+
+    Args:
+        func: A coroutine function.
+        *args: Its positional arguments.
+        limiter: Limits the threads such calls occupy (default: AnyIO's).
+    """
+    handle = _OwnLoop()
+    stopped = anyio.Event()
+    tell_caller = loop_call_soon()
+
+    async def body() -> T:
+        with anyio.CancelScope() as scope:
+            handle.attach(scope)
+            return await func(*args)
+        raise anyio.get_cancelled_exc_class()()  # only the abandoning caller sees it
+
+    def in_thread() -> T:
+        backend = default_backend()
+        try:
+            return anyio.run(
+                body, backend=backend, backend_options=backend_options(backend)
+            )
+        finally:
+            tell_caller(stopped.set)
+
+    try:
+        return await anyio.to_thread.run_sync(
+            in_thread, abandon_on_cancel=True, limiter=limiter
+        )
+    except anyio.get_cancelled_exc_class():
+        handle.cancel()
+        with anyio.CancelScope(shield=True), anyio.move_on_after(STOP_GRACE):
+            await stopped.wait()
+        if not stopped.is_set():
+            _logger.warning(
+                "Cancelled while a run's own thread was inside node code that cannot "
+                "be interrupted: it stops after that node, whose result is discarded."
+            )
+        raise
+
+
+#: Seconds a cancelled :func:`run_on_own_loop` call waits for its thread to stop.
+STOP_GRACE = 0.05
+
+
+class _OwnLoop:
+    """The cancel scope of a call running on a loop of its own, cancellable from
+    any thread (before the call has even started)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cancel: Callable[[], Any] | None = None
+        self._cancelled = False
+
+    def attach(self, scope: anyio.CancelScope) -> None:
+        """Called on the call's own loop, as it starts."""
+        call_soon = loop_call_soon()
+        with self._lock:
+            self._cancel = partial(call_soon, scope.cancel)
+            if self._cancelled:
+                scope.cancel()
+
+    def cancel(self) -> None:
+        """Cancel the call from another thread, without waiting for it."""
+        with self._lock:
+            self._cancelled = True
+            if self._cancel is not None:
+                self._cancel()
+
+
+def loop_call_soon() -> Callable[[Callable[[], object]], object]:
+    """The running loop's thread-safe "call this soon" (asyncio, uvloop or trio)."""
+    try:
+        return asyncio.get_running_loop().call_soon_threadsafe
+    except RuntimeError:  # the documented signal: no asyncio loop in this thread
+        import trio
+
+        return trio.lowlevel.current_trio_token().run_sync_soon
 
 
 async def _call(func: Callable[..., Awaitable[T]], *args: Any) -> T:

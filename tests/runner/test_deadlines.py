@@ -20,7 +20,7 @@ from dagloop.io import AbstractDataset, DataCatalog, MemoryDataset
 from dagloop.pipeline import Pipeline, node
 from dagloop.runner import RunTimeoutError, SequentialRunner, ThreadRunner
 from tests.runner._nodes import hook_manager_with, identity
-from tests.runner._reliability_nodes import Blocker
+from tests.runner._reliability_nodes import GUARD, Blocker
 
 LIMIT = 0.3
 
@@ -118,3 +118,61 @@ def test_an_inline_node_without_a_deadline_stays_inline():
         Pipeline([node(where, "a", "b")]), DataCatalog({"a": MemoryDataset(1)})
     )
     assert seen == [threading.current_thread().name]
+
+
+class TestSequentialArunOfASyncPipeline:
+    """``SequentialRunner.arun()`` of sync nodes only: one thread for the whole run."""
+
+    @pytest.mark.anyio
+    async def test_every_node_runs_in_one_thread_off_the_callers_loop(self):
+        seen: list[int] = []
+
+        def where(x: Any) -> Any:
+            seen.append(threading.get_ident())
+            return x
+
+        pipe = Pipeline([node(where, f"d{i}", f"d{i + 1}") for i in range(5)])
+        result = await SequentialRunner().arun(
+            pipe, DataCatalog({"d0": MemoryDataset(1)})
+        )
+        assert result["d5"].load() == 1
+        assert len(set(seen)) == 1
+        assert seen[0] != threading.get_ident()
+
+    @pytest.mark.anyio
+    async def test_an_async_node_keeps_the_run_on_the_callers_loop(self):
+        seen: list[int] = []
+
+        async def on_loop(x: Any) -> Any:
+            seen.append(threading.get_ident())
+            return x
+
+        def in_thread(x: Any) -> Any:
+            seen.append(threading.get_ident())
+            return x
+
+        pipe = Pipeline([node(on_loop, "a", "b"), node(in_thread, "b", "c")])
+        await SequentialRunner().arun(pipe, DataCatalog({"a": MemoryDataset(1)}))
+        assert seen[0] == threading.get_ident()
+        assert seen[1] != threading.get_ident()
+
+    @pytest.mark.anyio
+    async def test_a_cancelled_run_starts_no_further_node(self, blocker):
+        ran: list[str] = []
+
+        def later(x: Any) -> Any:
+            ran.append("later")
+            return x
+
+        pipe = Pipeline(
+            [
+                node(blocker.block, "a", "b", name="blocked", executor="thread"),
+                node(later, "b", "c", name="later"),
+            ]
+        )
+        with pytest.raises(TimeoutError), anyio.fail_after(LIMIT):
+            await SequentialRunner().arun(pipe, DataCatalog({"a": MemoryDataset(1)}))
+        assert not blocker.returned.is_set()
+        blocker.release.set()
+        assert blocker.returned.wait(GUARD)
+        assert ran == []

@@ -31,7 +31,6 @@ parent only, and killing a worker kills what its node started too.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import io
@@ -50,12 +49,13 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.to_thread
 
+from dagloop._bridge import loop_call_soon
 from dagloop._workers.payload import FromWorker, SideChannel
 from dagloop._workers.protocol import HEADER, INIT, PRELOAD_FAILED, READY, frame
 from dagloop.io._async import io_limiter
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterable
+    from collections.abc import AsyncIterator, Iterable
     from types import TracebackType
 
 __all__ = ["DEFAULT_IDLE_TIMEOUT", "WorkerPool", "default_pool"]
@@ -232,7 +232,7 @@ class _Waiter:
         self.event = anyio.Event()
         self.granted = False
         self._thread = threading.get_ident()
-        self._call_soon = _loop_call_soon()
+        self._call_soon = loop_call_soon()
 
     def grant(self) -> None:
         self.granted = True
@@ -240,16 +240,6 @@ class _Waiter:
             self.event.set()
         else:
             self._call_soon(self.event.set)
-
-
-def _loop_call_soon() -> Callable[[Callable[[], object]], object]:
-    """The running loop's thread-safe "call this soon" (asyncio, uvloop or trio)."""
-    try:
-        return asyncio.get_running_loop().call_soon_threadsafe
-    except RuntimeError:  # the documented signal: no asyncio loop in this thread
-        import trio
-
-        return trio.lowlevel.current_trio_token().run_sync_soon
 
 
 class WorkerPool:

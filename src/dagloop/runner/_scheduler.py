@@ -20,14 +20,15 @@ from contextlib import AsyncExitStack
 from itertools import chain
 from typing import TYPE_CHECKING
 
+import anyio
+import anyio.lowlevel
+
 from dagloop.runner._concurrency import FirstFailure
 from dagloop.runner._node_run import RunContext, run_node
 from dagloop.runner._task_group import Spawner, node_task_group
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-    import anyio
 
     from dagloop.pipeline import Pipeline
     from dagloop.pipeline.node import Node
@@ -44,6 +45,7 @@ class Scheduler:
         sequential: bool,
         logger: logging.Logger,
         limiters: Mapping[str, anyio.CapacityLimiter] | None = None,
+        checkpoints: bool = False,
     ) -> None:
         """Prepare the run.
 
@@ -54,6 +56,9 @@ class Scheduler:
             logger: The runner's logger (``Completed node`` messages).
             limiters: Per-tag limiters: a node holds one slot of each of its
                 tags' limiters while it runs.
+            checkpoints: Yield to the loop between nodes of a sequential run, so
+                a cancellation posted from another thread is noticed even when
+                no node ever waits.
         """
         self._pipeline = pipeline
         self._ctx = ctx
@@ -65,6 +70,7 @@ class Scheduler:
         self._free_outputs = pipeline.outputs()
         self.done: list[Node] = []
         self._limiters = dict(limiters or {})
+        self._checkpoints = checkpoints
         # Decided once per run: at WARNING (the usual production level) the two
         # progress messages per node would cost two logging calls for nothing.
         self._log_progress = logger.isEnabledFor(logging.INFO)
@@ -79,6 +85,8 @@ class Scheduler:
         """
         if self._sequential:
             for node in self._nodes:
+                if self._checkpoints:
+                    await anyio.lowlevel.checkpoint()
                 if self._limiters:
                     await self._run_limited(node)
                 else:

@@ -17,14 +17,15 @@ import threading
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import anyio
+from anyio.lowlevel import RunVar
 
-from dagloop._bridge import run_sync
+from dagloop._bridge import run_on_own_loop, run_sync
 from dagloop._workers.pool import WorkerPool, default_pool
 from dagloop.framework.hooks.manager import _NullPluginManager
 from dagloop.io._async import in_io_thread
@@ -104,6 +105,9 @@ class RunRequest:
     timeout: float | None = None
     #: The event loop is dagloop's own (``run()``), not the caller's (``arun()``).
     owns_loop: bool = False
+    #: ``arun()`` moved the run to a loop of its own in a worker thread: it must
+    #: notice the caller's cancellation between nodes.
+    in_own_thread: bool = False
 
 
 class AbstractRunner(ABC):
@@ -111,6 +115,10 @@ class AbstractRunner(ABC):
 
     #: Where this runner runs sync nodes by default (a placement's name).
     _default_sync: ClassVar[str] = "inline"
+    #: Under ``arun()``, run a pipeline without ``async def`` nodes on a loop of
+    #: its own in one worker thread (nodes inline there): one thread hop per run
+    #: instead of one per node. For runners that run one node at a time.
+    _own_thread_for_sync_pipelines: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -240,6 +248,13 @@ class AbstractRunner(ABC):
         request = RunRequest(
             pipeline, catalog, hook_manager, run_id, only_missing_outputs
         )
+        if self._own_thread_for_sync_pipelines and not any(
+            n.is_async or n.executor == "inline" for n in pipeline.nodes
+        ):
+            # Nothing asks for the caller's loop (no coroutine, no node marked
+            # inline): the whole run goes to one thread, as run() would run it.
+            own = replace(request, owns_loop=True, in_own_thread=True)
+            return await run_on_own_loop(self._run_async, own, limiter=_run_threads())
         return await self._run_async(request)
 
     def _check_run_arguments(self, pipeline: Pipeline, timeout: float | None) -> None:
@@ -367,6 +382,7 @@ class AbstractRunner(ABC):
             sequential=policy.sequential,
             logger=self._logger,
             limiters=self._tag_limiters(pipeline),
+            checkpoints=request.in_own_thread,
         )
         try:
             await scheduler.run()
@@ -543,6 +559,21 @@ async def _sigint_as_cancellation(func: Callable[[], Awaitable[T]]) -> T:
         raise KeyboardInterrupt
     failures.raise_first()
     return outcome[0]
+
+
+#: Threads that whole runs moved off the caller's loop occupy, per event loop.
+_RUN_THREADS = 40
+_run_thread_limiter: RunVar[anyio.CapacityLimiter] = RunVar("dagloop_run_threads")
+
+
+def _run_threads() -> anyio.CapacityLimiter:
+    """The current loop's limiter for threads hosting whole runs ("dagloop-runs")."""
+    try:
+        return _run_thread_limiter.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(_RUN_THREADS)
+        _run_thread_limiter.set(limiter)
+        return limiter
 
 
 @cache

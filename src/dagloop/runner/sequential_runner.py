@@ -16,9 +16,14 @@ class SequentialRunner(AbstractRunner):
     """Runs nodes one after another: predictable, easy to debug.
 
     Under ``run()`` sync nodes run inline on dagloop's own event loop (no thread
-    hop, lowest overhead); under ``arun()`` they run in a worker thread so the
-    caller's loop is never blocked. ``async def`` nodes are awaited either way.
+    hop, lowest overhead). Under ``arun()`` the caller's loop never runs them: a
+    pipeline of sync nodes only runs whole on a loop of its own in one worker
+    thread (one hop per run); in a pipeline with ``async def`` nodes (they run on
+    the caller's loop) or nodes marked ``executor="inline"``, each sync node hops
+    to a worker thread.
     """
+
+    _own_thread_for_sync_pipelines = True
 
     def __init__(self, is_async: bool = False, **kwargs: Any) -> None:
         """Create the runner.
