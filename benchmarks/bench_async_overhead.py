@@ -15,7 +15,15 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from _harness import Case, check, interleave, load_engine, scenario_main, timed_async
+from _harness import (
+    TIMES,
+    Case,
+    check,
+    interleave,
+    load_engine,
+    scenario_main,
+    timed_async,
+)
 from _nodes import ainc
 
 if TYPE_CHECKING:
@@ -24,6 +32,7 @@ if TYPE_CHECKING:
     from _harness import Engine, Recorder, Row
 
 NAME = "async_overhead"
+TARGET_FLOOR = 3.0  # issue 9
 TITLE = "independent trivial async def nodes, ThreadRunner().arun(), µs per node"
 DAGLOOP = "ThreadRunner().arun()"
 FLOOR = "asyncio.gather"
@@ -82,11 +91,12 @@ def measure(args: argparse.Namespace, rec: Recorder) -> None:
     )
     cases = [engine_case(load_engine("dagloop"), n), floor_case(n)]
     interleave(rec, cases, args.reps)
-    rec.ratio(
+    to_floor = rec.ratio(
         f"dagloop {DAGLOOP} / floor {FLOOR}",
         ("dagloop", DAGLOOP, "run"),
         ("floor", FLOOR, "run"),
     )
+    rec.target(f"{DAGLOOP} / {FLOOR}, per node", to_floor, TARGET_FLOOR, TIMES)
 
 
 if __name__ == "__main__":

@@ -184,6 +184,30 @@ class DataCatalog:
             for name in names
         )
 
+    def _register_runtime(self, names: Iterable[str]) -> list[str]:
+        """Register the undeclared ones of ``names`` from their runtime pattern.
+
+        The batch form of ``get(name, fallback_to_runtime_pattern=True)`` for a
+        run's warm-up: one lock for all names, nothing looked up twice. Returns
+        the names it left for ``get`` (declared in config, matched by a user's
+        pattern, or a runtime pattern that needs the general path).
+        """
+        left: list[str] = []
+        built, lazy = self._datasets, self._lazy_datasets
+        with self._lock:
+            for name in names:
+                if name in built:
+                    continue
+                if name in lazy or self._matches_user_pattern(name):
+                    left.append(name)
+                    continue
+                dataset = self._runtime_dataset(name)
+                if dataset is None or _pinned_version(dataset):
+                    left.append(name)
+                else:
+                    built[name] = dataset
+        return left
+
     def _matches_user_pattern(self, name: str) -> bool:
         resolver = self._config_resolver
         return (

@@ -151,6 +151,7 @@ class Node:
         self._cached_hash: int | None = None
         self._cached_is_async: bool | None = None
         self._cached_is_generator: bool | None = None
+        self._cached_names: tuple[tuple[str, ...], ...] | None = None
 
     def _copy(self, **overwrite_params: Any) -> Node:
         """Return a new node built from this one's arguments, some replaced."""
@@ -299,6 +300,18 @@ class Node:
             else:
                 self._cached_inputs = _to_list(self._inputs)
         return list(self._cached_inputs)
+
+    @property
+    def _io_names(self) -> tuple[tuple[str, ...], ...]:
+        """``(inputs, outputs, confirms)`` as tuples, built once: for the runners'
+        per-node path, where the public properties' fresh lists would cost."""
+        if self._cached_names is None:
+            self._cached_names = (
+                tuple(self.inputs),
+                tuple(self.outputs),
+                tuple(self.confirms),
+            )
+        return self._cached_names
 
     @property
     def outputs(self) -> list[str]:

@@ -101,11 +101,11 @@ async def run_node(node: Node, ctx: RunContext) -> None:
     # plain outputs) the catalog is awaited directly, with no intermediate
     # coroutine per dataset.
     _check_generator(node, ctx.is_async)
-    names = node.inputs
+    names, _, confirms = node._io_names
     inputs: dict[str, Any] = {}
     # Values bound for (or coming from) a worker process are copied by pickling;
     # memory datasets need not copy them again, unless a hook could see them.
-    handover = _without_copies if _crosses_processes(node, ctx) else nullcontext
+    crosses = _crosses_processes(node, ctx)
     try:
         if ctx.is_async and len(names) > 1:
             inputs = await _load_concurrently(node, names, ctx)
@@ -114,7 +114,7 @@ async def run_node(node: Node, ctx: RunContext) -> None:
                 inputs[name] = await _load_one(node, name, ctx)
         else:
             load = ctx.catalog.load
-            with handover():
+            with _without_copies() if crosses else _NO_HANDOVER:
                 for name in names:
                     inputs[name] = await load(name)
     except Exception as exc:
@@ -133,7 +133,7 @@ async def run_node(node: Node, ctx: RunContext) -> None:
                 await _save_one(node, name, data, ctx)
         else:
             save = ctx.catalog.save
-            with handover():
+            with _without_copies() if crosses else _NO_HANDOVER:
                 for name, data in outputs.items():
                     await save(name, data)
     except Exception as exc:
@@ -142,8 +142,12 @@ async def run_node(node: Node, ctx: RunContext) -> None:
             f"the failure are kept)."
         )
         raise
-    for name in node.confirms:
+    for name in confirms:
         await ctx.catalog.confirm(name)
+
+
+#: The handover context of values that cross no process boundary: none.
+_NO_HANDOVER = nullcontext()
 
 
 def _crosses_processes(node: Node, ctx: RunContext) -> bool:
@@ -165,7 +169,7 @@ async def _load_one(node: Node, name: str, ctx: RunContext) -> Any:
 
 
 async def _load_concurrently(
-    node: Node, names: list[str], ctx: RunContext
+    node: Node, names: tuple[str, ...], ctx: RunContext
 ) -> dict[str, Any]:
     """is_async: load every input at once; the first failed load cancels the others."""
     loaded: dict[str, Any] = {}

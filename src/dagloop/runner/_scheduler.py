@@ -150,10 +150,11 @@ class Scheduler:
                 "Completed %d out of %d tasks", len(self.done), len(self._nodes)
             )
         counts = self._load_counts
-        for name in node.inputs:
+        inputs, outputs, _ = node._io_names
+        for name in inputs:
             counts[name] -= 1
             if counts[name] < 1 and name not in self._free_inputs:
                 await self._ctx.catalog.release(name)
-        for name in node.outputs:
+        for name in outputs:
             if counts[name] < 1 and name not in self._free_outputs:
                 await self._ctx.catalog.release(name)

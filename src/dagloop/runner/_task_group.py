@@ -37,18 +37,23 @@ class Spawner(Protocol):
 class _AsyncioSpawner:
     def __init__(self, group: asyncio.TaskGroup) -> None:
         self._group = group
-        # Running tasks, so ``cancel`` can reach them (asyncio.TaskGroup has no
-        # cancel of its own before Python 3.14's); each removes itself when done.
-        self._running: set[asyncio.Task[None]] = set()
+        # Started tasks, so ``cancel`` can reach them (asyncio.TaskGroup has no
+        # cancel of its own before Python 3.14's). Finished ones are dropped when
+        # the list has doubled since the last sweep: amortised O(1) per task, and
+        # no done-callback per task (each costs a loop callback when it finishes).
+        self._started: list[asyncio.Task[None]] = []
+        self._sweep_at = 64
 
     def start(self, func: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
-        task = self._group.create_task(func(*args))
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        started = self._started
+        started.append(self._group.create_task(func(*args)))
+        if len(started) >= self._sweep_at:
+            started[:] = [task for task in started if not task.done()]
+            self._sweep_at = max(64, 2 * len(started))
 
     def cancel(self) -> None:
-        for task in list(self._running):
-            task.cancel()
+        for task in self._started:
+            task.cancel()  # a finished task ignores it
 
 
 class _AnyioSpawner:

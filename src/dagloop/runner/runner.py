@@ -301,9 +301,10 @@ class AbstractRunner(ABC):
             pipeline = await prepare(
                 self._filter_pipeline_for_missing_outputs, pipeline, catalog
             )
-        builds_nothing = getattr(catalog, "_builds_nothing", None)
-        if builds_nothing is not None and builds_nothing(pipeline.datasets()):
-            prepare = _inline
+        if not request.owns_loop:
+            builds_nothing = getattr(catalog, "_builds_nothing", None)
+            if builds_nothing is not None and builds_nothing(pipeline.datasets()):
+                prepare = _inline
         await prepare(self._warm_up, pipeline, catalog)
         if self._is_async:
             self._logger.info(
@@ -343,7 +344,11 @@ class AbstractRunner(ABC):
                 "nodes that produce them to the pipeline."
             )
             raise error
-        for name in pipeline.datasets():
+        names: Iterable[str] = pipeline.datasets()
+        register = getattr(catalog, "_register_runtime", None)  # dagloop's, batched
+        if register is not None:
+            names = register(names)
+        for name in names:
             catalog.get(name, fallback_to_runtime_pattern=True)
 
     def _tag_limiters(self, pipeline: Pipeline) -> dict[str, anyio.CapacityLimiter]:
