@@ -143,16 +143,19 @@ if __name__ == "__main__":
 """
 
 
-def ctrl_c(folder: Path) -> float:
-    marker = folder / "ctrl_c.marker"
-    script = folder / "ctrl_c.py"
-    script.write_text(textwrap.dedent(CTRL_C_SCRIPT))
+def start_script(
+    folder: Path, code: str, marker: Path, **popen: Any
+) -> subprocess.Popen[str]:
+    """Run ``code`` as a script with ``marker`` as its argument; wait for the marker.
+
+    Raises:
+        AssertionError: When the script's node never writes the marker.
+    """
+    script = folder / f"{marker.stem}.py"
+    script.write_text(textwrap.dedent(code))
     env = {**os.environ, "PYTHONPATH": str(HERE)}  # for _nodes
     child = subprocess.Popen(
-        [sys.executable, str(script), str(marker)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
+        [sys.executable, str(script), str(marker)], text=True, env=env, **popen
     )
     deadline = time.monotonic() + 60
     while not (marker.exists() and marker.read_text()):
@@ -160,6 +163,13 @@ def ctrl_c(folder: Path) -> float:
             child.kill()
             raise AssertionError("the node never started")
         time.sleep(0.005)
+    return child
+
+
+def ctrl_c(folder: Path) -> float:
+    child = start_script(
+        folder, CTRL_C_SCRIPT, folder / "ctrl_c.marker", stdout=subprocess.PIPE
+    )
     sent = time.time()
     child.send_signal(signal.SIGINT)
     out, _ = child.communicate(timeout=60)
@@ -181,16 +191,7 @@ if __name__ == "__main__":
 
 def parent_sigkill(folder: Path) -> float:
     marker = folder / "parent.marker"
-    script = folder / "parent.py"
-    script.write_text(textwrap.dedent(PARENT_SCRIPT))
-    env = {**os.environ, "PYTHONPATH": str(HERE)}  # for _nodes
-    child = subprocess.Popen([sys.executable, str(script), str(marker)], env=env)
-    deadline = time.monotonic() + 60
-    while not (marker.exists() and marker.read_text()):
-        if time.monotonic() > deadline or child.poll() is not None:
-            child.kill()
-            raise AssertionError("the node never started")
-        time.sleep(0.005)
+    child = start_script(folder, PARENT_SCRIPT, marker)
     worker = int(marker.read_text())
     killed = time.perf_counter()
     child.kill()

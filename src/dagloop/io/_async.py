@@ -32,11 +32,19 @@ _io_limiter: RunVar[anyio.CapacityLimiter] = RunVar("dagloop_io_limiter")
 
 def io_limiter() -> anyio.CapacityLimiter:
     """The current event loop's limiter for dataset I/O threads ("dagloop-io")."""
+    return loop_limiter(_io_limiter, IO_THREADS)
+
+
+def loop_limiter(
+    var: RunVar[anyio.CapacityLimiter], tokens: int
+) -> anyio.CapacityLimiter:
+    """The limiter ``var`` holds for the current event loop (made on first use):
+    a limiter belongs to one loop, and ``run()`` starts a new loop per call."""
     try:
-        return _io_limiter.get()
+        return var.get()
     except LookupError:
-        limiter = anyio.CapacityLimiter(IO_THREADS)
-        _io_limiter.set(limiter)
+        limiter = anyio.CapacityLimiter(tokens)
+        var.set(limiter)
         return limiter
 
 

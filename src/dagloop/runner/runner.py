@@ -28,7 +28,7 @@ from anyio.lowlevel import RunVar
 from dagloop._bridge import run_on_own_loop, run_sync
 from dagloop._workers.pool import WorkerPool, default_pool
 from dagloop.framework.hooks.manager import _NullPluginManager
-from dagloop.io._async import in_io_thread
+from dagloop.io._async import in_io_thread, loop_limiter
 from dagloop.io._http_client import http_pool_scope
 from dagloop.pipeline import Pipeline
 from dagloop.pipeline._controls import _seconds
@@ -573,12 +573,7 @@ _run_thread_limiter: RunVar[anyio.CapacityLimiter] = RunVar("dagloop_run_threads
 
 def _run_threads() -> anyio.CapacityLimiter:
     """The current loop's limiter for threads hosting whole runs ("dagloop-runs")."""
-    try:
-        return _run_thread_limiter.get()
-    except LookupError:
-        limiter = anyio.CapacityLimiter(_RUN_THREADS)
-        _run_thread_limiter.set(limiter)
-        return limiter
+    return loop_limiter(_run_thread_limiter, _RUN_THREADS)
 
 
 @cache
