@@ -90,6 +90,9 @@ class _Worker:
         self.idle_since = 0.0
         #: The ``sys.path`` the worker has (sent again when the parent's changes).
         self.sys_path: list[str] = []
+        # Also run if this object is ever dropped without ``kill()``: a worker
+        # nobody can reach any more is ended, and its pipes are closed.
+        self._end = weakref.finalize(self, _end_process, popen)
 
     async def request(self, message: tuple[Any, ...]) -> Any:
         """Send ``message``; return the worker's reply.
@@ -149,21 +152,29 @@ class _Worker:
         return self.popen.poll() is None
 
     def kill(self) -> None:
-        """Kill the worker and its process group, and reap it (a killed process
-        is reaped within milliseconds)."""
-        if self.popen.returncode is None:
-            _kill_group(self.pid)
-            with contextlib.suppress(ProcessLookupError):
-                self.popen.kill()
-        self.popen.wait()
-        for pipe in (self.popen.stdin, self.popen.stdout):
-            if pipe is not None:
-                pipe.close()
+        """Kill the worker and its process group, reap it (a killed process is
+        reaped within milliseconds) and close its pipes; idempotent."""
+        self._end()
 
     async def stop(self) -> None:
         """:meth:`kill`, finished even when the caller is cancelled."""
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(self.kill, limiter=io_limiter())
+
+
+def _end_process(popen: subprocess.Popen[bytes]) -> None:
+    """Kill ``popen`` and its group unless it has ended; reap it; close its pipes."""
+    try:
+        if popen.returncode is None:
+            _kill_group(popen.pid)
+            with contextlib.suppress(ProcessLookupError):
+                popen.kill()
+        popen.wait()
+    finally:
+        for pipe in (popen.stdin, popen.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
 
 def _kill_group(pid: int) -> None:
@@ -499,8 +510,20 @@ class WorkerPool:
         with self._lock:
             folder = self._side_channel.folder
             lifeline = self._lifeline_for_child()
-        popen = await anyio.to_thread.run_sync(_spawn, lifeline, limiter=io_limiter())
-        worker = _Worker(popen)
+        started: list[_Worker] = []
+
+        def spawn() -> None:  # kept even when the caller is cancelled meanwhile
+            started.append(_Worker(_spawn(lifeline)))
+
+        try:
+            await anyio.to_thread.run_sync(spawn, limiter=io_limiter())
+        except BaseException:
+            # Cancelled while the process started: AnyIO waited for the thread,
+            # then dropped its result; the worker it left is ours to end.
+            for orphan in started:
+                await orphan.stop()
+            raise
+        (worker,) = started
         with self._lock:
             self._all.add(worker)
         try:

@@ -48,13 +48,24 @@ def loop_limiter(
         return limiter
 
 
-async def in_io_thread(func: Callable[..., T], *args: Any) -> T:
+async def in_io_thread(
+    func: Callable[..., T], *args: Any, abandon_on_cancel: bool = True
+) -> T:
     """Run blocking ``func(*args)`` in a dataset I/O thread and await its result.
 
     A cancelled caller stops waiting at once (a run's deadline holds): the thread
     cannot be interrupted, so it is abandoned — the call finishes on its own and
     its result is discarded — and a warning names what was left running.
+
+    Args:
+        func: The blocking call (a sync dataset's ``load``, ``save``, ...).
+        *args: Its arguments.
+        abandon_on_cancel: ``False`` for steps whose result the caller must see
+            even when cancelled (a file opened, to be closed and removed): the
+            caller then waits for them, as they are short.
     """
+    if not abandon_on_cancel:
+        return await anyio.to_thread.run_sync(func, *args, limiter=io_limiter())
     try:
         return await anyio.to_thread.run_sync(
             func, *args, limiter=io_limiter(), abandon_on_cancel=True

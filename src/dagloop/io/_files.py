@@ -52,8 +52,12 @@ class _IOThreadLoop:
     def run_in_executor(
         self, executor: object, func: Callable[..., T], *args: Any
     ) -> Awaitable[T]:
-        """Run ``func(*args)`` in a dataset I/O thread (``executor`` is ignored)."""
-        return in_io_thread(func, *args)
+        """Run ``func(*args)`` in a dataset I/O thread (``executor`` is ignored).
+
+        Never abandoned: each step is short, and a cancelled save must see the
+        temporary file it opened, to close and remove it (``write_atomic``).
+        """
+        return in_io_thread(func, *args, abandon_on_cancel=False)
 
 
 _AIO_LOOP = cast("AbstractEventLoop", _IOThreadLoop())
@@ -149,7 +153,7 @@ async def _write_synced(path: str, payload: bytes) -> None:
     try:
         await file.write(payload)
         await file.flush()
-        await in_io_thread(os.fsync, file.fileno())
+        await in_io_thread(os.fsync, file.fileno(), abandon_on_cancel=False)
     finally:
         with anyio.CancelScope(shield=True):
             await file.close()
