@@ -99,6 +99,8 @@ async def call_in_worker(
 #: Types whose values pickle in about a microsecond (when short, for the sized).
 _SCALARS = (int, float, bool, complex, type(None))
 _SIZED = (str, bytes)
+#: At most this many argument values are pickled on the loop thread.
+_SMALL_COUNT = 16
 
 
 def _small(values: Iterable[Any]) -> bool:
@@ -114,10 +116,6 @@ def _small(values: Iterable[Any]) -> bool:
         if not (isinstance(value, _SIZED) and len(value) <= _INLINE_BYTES):
             return False
     return True
-
-
-#: At most this many argument values are pickled on the loop thread.
-_SMALL_COUNT = 16
 
 
 async def _outcome(name: str, status: Status, reply: Any) -> Any:

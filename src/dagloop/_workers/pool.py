@@ -53,6 +53,7 @@ from dagloop._bridge import loop_call_soon
 from dagloop._workers.payload import FromWorker, SideChannel
 from dagloop._workers.protocol import HEADER, INIT, PRELOAD_FAILED, READY, frame
 from dagloop.io._async import io_limiter
+from dagloop.pipeline._controls import _positive_int, _seconds
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
@@ -298,7 +299,7 @@ class WorkerPool:
                 f"max_workers should be a positive int (or None for the CPU count), "
                 f"got {max_workers!r}"
             )
-        if not _positive_number(idle_timeout):
+        if not _seconds(idle_timeout, allow_zero=False):
             raise ValueError(
                 f"idle_timeout should be a positive number of seconds, got "
                 f"{idle_timeout!r}"
@@ -378,8 +379,7 @@ class WorkerPool:
         if reaper is not None and reaper is not threading.current_thread():
             reaper.join()
         with self._lock:
-            if not self._all and not self._leases:
-                self._side_channel.close()
+            self._drop_folder_if_unused()
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -510,20 +510,11 @@ class WorkerPool:
         with self._lock:
             folder = self._side_channel.folder
             lifeline = self._lifeline_for_child()
-        started: list[_Worker] = []
-
-        def spawn() -> None:  # kept even when the caller is cancelled meanwhile
-            started.append(_Worker(_spawn(lifeline)))
-
-        try:
-            await anyio.to_thread.run_sync(spawn, limiter=io_limiter())
-        except BaseException:
-            # Cancelled while the process started: AnyIO waited for the thread,
-            # then dropped its result; the worker it left is ours to end.
-            for orphan in started:
-                await orphan.stop()
-            raise
-        (worker,) = started
+        # Not abandoned if cancelled: AnyIO waits for the thread and hands over the
+        # worker, which the failed handshake below then ends.
+        worker = await anyio.to_thread.run_sync(
+            _start_worker, lifeline, limiter=io_limiter()
+        )
         with self._lock:
             self._all.add(worker)
         try:
@@ -547,6 +538,12 @@ class WorkerPool:
             )
         return worker
 
+    def _drop_folder_if_unused(self) -> None:
+        """Remove the side-channel folder when no worker and no call needs it, so
+        nothing stays in /dev/shm while the pool is idle (lock held)."""
+        if not self._all and not self._leases:
+            self._side_channel.close()
+
     def _start_reaper(self) -> None:
         """Start the reaper thread unless it runs (called with the lock held)."""
         if self._reaper is None:
@@ -569,13 +566,17 @@ class WorkerPool:
                 if not expired:
                     if not self._idle:
                         self._reaper = None
-                        if not self._all and not self._leases:
-                            self._side_channel.close()
+                        self._drop_folder_if_unused()
                         return
                     oldest = self._idle[0].idle_since
                     self._changed.wait(oldest + self.idle_timeout - now)
             for worker in expired:
                 worker.kill()
+
+
+def _start_worker(lifeline: int | None) -> _Worker:
+    """A new worker process (in a thread: starting a process blocks)."""
+    return _Worker(_spawn(lifeline))
 
 
 def _spawn(lifeline: int | None) -> subprocess.Popen[bytes]:
@@ -604,19 +605,6 @@ def _shut_down(
         with contextlib.suppress(OSError):
             os.close(fd)
     fds.clear()
-
-
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def _positive_number(value: Any) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and value == value  # not NaN
-        and value > 0
-    )
 
 
 _default: WorkerPool | None = None

@@ -84,6 +84,11 @@ def _is_number(value: Any) -> bool:
     )
 
 
+def _positive_int(value: Any) -> bool:
+    """An int > 0 (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 def _seconds(value: Any, *, allow_zero: bool) -> bool:
     """Whether ``value`` is a usable number of seconds."""
     return _is_number(value) and (value >= 0 if allow_zero else value > 0)
