@@ -18,6 +18,7 @@ No ``nest_asyncio``, and no parsing of error messages to tell these cases apart.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import logging
 import os
@@ -168,7 +169,7 @@ async def run_on_own_loop(
         with anyio.CancelScope() as scope:
             handle.attach(scope)
             return await func(*args)
-        raise anyio.get_cancelled_exc_class()()  # only the abandoning caller sees it
+        raise _Stopped  # cancelled by the caller, which no longer waits for it
 
     def in_thread() -> T:
         backend = default_backend()
@@ -177,7 +178,10 @@ async def run_on_own_loop(
                 body, backend=backend, backend_options=backend_options(backend)
             )
         finally:
-            tell_caller(stopped.set)
+            # The caller's loop may be gone by now (it stopped waiting): then
+            # nobody needs to hear that this thread is done.
+            with contextlib.suppress(RuntimeError):
+                tell_caller(stopped.set)
 
     try:
         return await anyio.to_thread.run_sync(
@@ -197,6 +201,10 @@ async def run_on_own_loop(
 
 #: Seconds a cancelled :func:`run_on_own_loop` call waits for its thread to stop.
 STOP_GRACE = 0.05
+
+
+class _Stopped(Exception):
+    """A :func:`run_on_own_loop` call ended by its caller's cancellation."""
 
 
 class _OwnLoop:

@@ -171,30 +171,23 @@ class DataCatalog:
             return True
         return self._matches_user_pattern(dataset_name)
 
-    def _builds_nothing(self, names: Iterable[str]) -> bool:
-        """Whether getting every one of ``names`` builds nothing from config.
-
-        True when each is built already or would be a runtime-pattern dataset
-        (a ``MemoryDataset``): no import, no constructor of the user's, no I/O —
-        so a run can register them on the event loop without a thread hop.
-        """
-        built, lazy = self._datasets, self._lazy_datasets
-        return all(
-            name in built or (name not in lazy and not self._matches_user_pattern(name))
-            for name in names
-        )
-
     def _register_runtime(self, names: Iterable[str]) -> list[str]:
         """Register the undeclared ones of ``names`` from their runtime pattern.
 
         The batch form of ``get(name, fallback_to_runtime_pattern=True)`` for a
-        run's warm-up: one lock for all names, nothing looked up twice. Returns
-        the names it left for ``get`` (declared in config, matched by a user's
-        pattern, or a runtime pattern that needs the general path).
+        run's warm-up, called on the event loop: it builds nothing from config
+        (no import, no user constructor, no I/O) and does not wait for the lock
+        (another thread may hold it while building a dataset). Returns the names
+        it left for ``get``: declared in config, matched by a user's pattern, a
+        runtime pattern that needs the general path — or all of them when the
+        lock is busy.
         """
+        names = list(names)
+        if not self._lock.acquire(blocking=False):
+            return names
         left: list[str] = []
         built, lazy = self._datasets, self._lazy_datasets
-        with self._lock:
+        try:
             for name in names:
                 if name in built:
                     continue
@@ -206,6 +199,8 @@ class DataCatalog:
                     left.append(name)
                 else:
                     built[name] = dataset
+        finally:
+            self._lock.release()
         return left
 
     def _matches_user_pattern(self, name: str) -> bool:

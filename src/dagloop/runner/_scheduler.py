@@ -74,8 +74,6 @@ class Scheduler:
         # Decided once per run: at WARNING (the usual production level) the two
         # progress messages per node would cost two logging calls for nothing.
         self._log_progress = logger.isEnabledFor(logging.INFO)
-        # Replaced by one bound to the task group when the concurrent run starts.
-        self._failures = FirstFailure(lambda: None)
 
     async def run(self) -> None:
         """Run every node.
@@ -103,16 +101,17 @@ class Scheduler:
             for parent in dependencies[node]:
                 children[parent].append(node)
         async with node_task_group() as group:
-            self._failures = FirstFailure(group.cancel)
+            failures = FirstFailure(group.cancel)
             for node in self._nodes:
                 if waiting[node] == 0:
-                    group.start(self._run_one, node, group, waiting, children)
-        self._failures.raise_first()
+                    group.start(self._run_one, node, group, failures, waiting, children)
+        failures.raise_first()
 
     async def _run_one(
         self,
         node: Node,
         group: Spawner,
+        failures: FirstFailure,
         waiting: dict[Node, int],
         children: dict[Node, list[Node]],
     ) -> None:
@@ -123,14 +122,14 @@ class Scheduler:
                 await run_node(node, self._ctx)
             await self._finished(node)
         except Exception as exc:
-            self._failures.record(exc, f"Node '{node.name}'")
+            failures.record(exc, f"Node '{node.name}'")
             return
-        if self._failures.first is not None:
+        if failures.first is not None:
             return  # the run is stopping: start nothing new
         for child in children[node]:
             waiting[child] -= 1
             if waiting[child] == 0:
-                group.start(self._run_one, child, group, waiting, children)
+                group.start(self._run_one, child, group, failures, waiting, children)
 
     async def _run_limited(self, node: Node) -> None:
         """Run ``node``, holding a slot of each limiter its tags ask for."""

@@ -31,7 +31,7 @@ from dagloop.framework.hooks.manager import _NullPluginManager
 from dagloop.io._async import in_io_thread, loop_limiter
 from dagloop.io._http_client import http_pool_scope
 from dagloop.pipeline import Pipeline
-from dagloop.pipeline._controls import _seconds
+from dagloop.pipeline._controls import _positive_int, _seconds
 from dagloop.runner._concurrency import FirstFailure
 from dagloop.runner._errors import RunTimeoutError
 from dagloop.runner._hooks import HookCaller
@@ -301,11 +301,7 @@ class AbstractRunner(ABC):
             pipeline = await prepare(
                 self._filter_pipeline_for_missing_outputs, pipeline, catalog
             )
-        if not request.owns_loop:
-            builds_nothing = getattr(catalog, "_builds_nothing", None)
-            if builds_nothing is not None and builds_nothing(pipeline.datasets()):
-                prepare = _inline
-        await prepare(self._warm_up, pipeline, catalog)
+        await self._warm_up(pipeline, catalog, prepare)
         if self._is_async:
             self._logger.info(
                 "Asynchronous mode is enabled for loading and saving data."
@@ -323,33 +319,29 @@ class AbstractRunner(ABC):
         )
         return {name: catalog[name] for name in pipeline.outputs()}
 
-    def _warm_up(self, pipeline: Pipeline, catalog: Any) -> None:
+    async def _warm_up(
+        self, pipeline: Pipeline, catalog: Any, prepare: Callable[..., Awaitable[Any]]
+    ) -> None:
         """Register every dataset the pipeline uses; check its free inputs exist.
 
         Undeclared datasets become runtime-pattern datasets (``MemoryDataset``),
-        registered in ``catalog`` itself, as Kedro does.
+        registered in ``catalog`` itself, as Kedro does. dagloop's catalog does
+        that on the loop (no user constructor, no I/O, never waiting on its
+        lock); what must be built from config, and every dataset of another
+        catalog, is got through ``prepare`` (an I/O thread under ``arun()``).
 
         Raises:
             ValueError: Listing the free inputs the catalog does not provide.
         """
-        # Checked before anything is registered: afterwards every name is "in".
-        unsatisfied = {name for name in pipeline.inputs() if name not in catalog}
-        if unsatisfied:
-            error = ValueError(
-                f"Pipeline input(s) {unsatisfied} not found in the {type(catalog).__name__}"
-            )
-            error.add_note(
-                "Free inputs must be provided before the run: register them in the "
-                "catalog (catalog['name'] = value, or a catalog entry), or add the "
-                "nodes that produce them to the pipeline."
-            )
-            raise error
         names: Iterable[str] = pipeline.datasets()
-        register = getattr(catalog, "_register_runtime", None)  # dagloop's, batched
-        if register is not None:
-            names = register(names)
-        for name in names:
-            catalog.get(name, fallback_to_runtime_pattern=True)
+        register = getattr(catalog, "_register_runtime", None)
+        if register is None:
+            await prepare(_check_and_get, pipeline, catalog, names)
+            return
+        _check_free_inputs(pipeline, catalog)
+        left = register(names)
+        if left:
+            await prepare(_get_all, catalog, left)
 
     def _tag_limiters(self, pipeline: Pipeline) -> dict[str, anyio.CapacityLimiter]:
         """One limiter per limited tag some node of ``pipeline`` carries, for this run."""
@@ -363,11 +355,10 @@ class AbstractRunner(ABC):
     async def _execute(
         self, request: RunRequest, pipeline: Pipeline, policy: Policy
     ) -> None:
-        # A run with a deadline (its own, or the caller's cancel scope) must be able
-        # to stop whatever is in flight: no sync node may block the loop then.
-        deadline = request.timeout is not None or math.isfinite(
-            anyio.current_effective_deadline()
-        )
+        # A run with a deadline (its own ``timeout``'s scope, or one of the caller's)
+        # must be able to stop whatever is in flight: no sync node may block the
+        # loop then.
+        deadline = math.isfinite(anyio.current_effective_deadline())
         placements = Placements(
             policy.default_sync, self._places(policy), deadline=deadline
         )
@@ -524,6 +515,38 @@ async def _inline(func: Callable[..., T], *args: Any) -> T:
     return func(*args)
 
 
+def _check_free_inputs(pipeline: Pipeline, catalog: Any) -> None:
+    """Raise unless ``catalog`` provides every free input of ``pipeline``.
+
+    Checked before anything is registered: afterwards every name is "in".
+
+    Raises:
+        ValueError: Listing the free inputs the catalog does not provide.
+    """
+    unsatisfied = {name for name in pipeline.inputs() if name not in catalog}
+    if unsatisfied:
+        error = ValueError(
+            f"Pipeline input(s) {unsatisfied} not found in the {type(catalog).__name__}"
+        )
+        error.add_note(
+            "Free inputs must be provided before the run: register them in the "
+            "catalog (catalog['name'] = value, or a catalog entry), or add the "
+            "nodes that produce them to the pipeline."
+        )
+        raise error
+
+
+def _get_all(catalog: Any, names: Iterable[str]) -> None:
+    """Get (build and register) every dataset in ``names``."""
+    for name in names:
+        catalog.get(name, fallback_to_runtime_pattern=True)
+
+
+def _check_and_get(pipeline: Pipeline, catalog: Any, names: Iterable[str]) -> None:
+    _check_free_inputs(pipeline, catalog)
+    _get_all(catalog, names)
+
+
 def _sigint_needs_translation() -> bool:
     """Whether Ctrl-C must be turned into cancellation by dagloop itself.
 
@@ -580,10 +603,6 @@ def _run_threads() -> anyio.CapacityLimiter:
 def _cpu_count() -> int:
     """The CPU count, read once (``os.cpu_count()`` reads a file on Linux)."""
     return os.cpu_count() or 1
-
-
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _required_workers(pipeline: Pipeline, max_workers: int) -> int:
