@@ -253,9 +253,8 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
         config.pop("metadata", None)
         return config
 
-    @property
-    def _logger(self) -> logging.Logger:
-        return _logger
+    #: The logger datasets write to (a class attribute: read on every load and save).
+    _logger: ClassVar[logging.Logger] = _logger
 
     @property
     def _init_args(self) -> dict[str, Any]:
@@ -279,7 +278,8 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
 
         @wraps(load_func)
         def load(self: Any) -> Any:
-            self._logger.debug("Loading %s", self)
+            if self._logger.isEnabledFor(logging.DEBUG):  # hot path: one call, not two
+                self._logger.debug("Loading %s", self)
             try:
                 return load_func(self)
             except DatasetError:
@@ -301,7 +301,8 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
             if data is None:
                 raise DatasetError(_NONE_SAVE_MESSAGE)
             try:
-                self._logger.debug("Saving %s", self)
+                if self._logger.isEnabledFor(logging.DEBUG):
+                    self._logger.debug("Saving %s", self)
                 save_func(self, data)
             except (DatasetError, FileNotFoundError, NotADirectoryError):
                 raise
@@ -420,7 +421,8 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
             DatasetError: When releasing fails.
         """
         try:
-            self._logger.debug("Releasing %s", self)
+            if self._logger.isEnabledFor(logging.DEBUG):
+                self._logger.debug("Releasing %s", self)
             self._release()
         except Exception as exc:
             raise DatasetError(

@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from dagloop.io import _async
 from dagloop.io.cached_dataset import CachedDataset
-from dagloop.io.catalog_config_resolver import CatalogConfigResolver
+from dagloop.io.catalog_config_resolver import (
+    CatalogConfigResolver,
+    _single_placeholder,
+)
 from dagloop.io.core import (
     TYPE_KEY,
     VERSION_KEY,
@@ -84,6 +87,27 @@ def _uses_placeholders(value: Any) -> bool:
     return isinstance(value, str) and "}" in value
 
 
+#: How a runtime pattern builds a dataset: its class and constructor arguments.
+_Recipe = tuple[type[Any], dict[str, Any]]
+
+
+def _build(recipe: _Recipe) -> Any:
+    cls, kwargs = recipe
+    return cls(**copy.deepcopy(kwargs)) if kwargs else cls()
+
+
+def _inline(dataset: Any, native_flag: str) -> bool:
+    """Whether ``dataset``'s sync method is called on the loop (in-memory data),
+    ``native_flag`` naming the class flag of its ``async`` twin."""
+    return bool(getattr(dataset, "_INLINE_IO", False)) and not getattr(
+        dataset, native_flag, True
+    )
+
+
+def _may_be_versioned(cls: type[Any]) -> bool:
+    return issubclass(cls, CachedDataset) or hasattr(cls, "resolve_load_version")
+
+
 def _pinned_version(dataset: Any) -> Any:
     """The ``Version`` of a versioned dataset (looking inside ``CachedDataset``)."""
     inner = dataset._dataset if isinstance(dataset, CachedDataset) else dataset
@@ -133,7 +157,7 @@ class DataCatalog:
                 self._datasets[name] = MemoryDataset(data=value)
         self._lazy_datasets: dict[str, _LazyDataset] = {}
         # Runtime pattern → (dataset class, constructor arguments), resolved once.
-        self._runtime_recipes: dict[str, tuple[type[Any], dict[str, Any]]] = {}
+        self._runtime_recipes: dict[str, _Recipe | None] = {}
         # The registry is shared by the event loop thread and I/O or node threads;
         # this lock keeps "materialise a lazy entry and register it" atomic.
         self._lock = threading.RLock()
@@ -187,15 +211,29 @@ class DataCatalog:
             return names
         left: list[str] = []
         built, lazy = self._datasets, self._lazy_datasets
+        resolver = self._config_resolver
+        user_patterns = bool(
+            resolver._dataset_patterns or resolver._user_catch_all_pattern
+        )
+        # The usual case, one catch-all runtime pattern (``{default}``): every
+        # name gets the same recipe, so it is looked up once for the batch.
+        runtime = list(resolver._default_runtime_patterns)
+        shared = (
+            self._runtime_recipe(runtime[0])
+            if len(runtime) == 1 and _single_placeholder(runtime[0])
+            else None
+        )
+        # A class that cannot be versioned needs no check of each instance.
+        versioned = shared is None or _may_be_versioned(shared[0])
         try:
             for name in names:
                 if name in built:
                     continue
-                if name in lazy or self._matches_user_pattern(name):
+                if name in lazy or (user_patterns and self._matches_user_pattern(name)):
                     left.append(name)
                     continue
-                dataset = self._runtime_dataset(name)
-                if dataset is None or _pinned_version(dataset):
+                dataset = _build(shared) if shared else self._runtime_dataset(name)
+                if dataset is None or (versioned and _pinned_version(dataset)):
                     left.append(name)
                 else:
                     built[name] = dataset
@@ -335,18 +373,22 @@ class DataCatalog:
         class is resolved once per catalog. Patterns whose entry uses the name
         (placeholders) or versioning return ``None`` and take the general path.
         """
-        pattern = self._config_resolver.match_runtime_pattern(key)
-        recipe = self._runtime_recipes.get(pattern)
-        if recipe is None:
-            config = self._config_resolver._get_pattern_config(pattern)
-            if _uses_placeholders(config):
-                return None
+        recipe = self._runtime_recipe(self._config_resolver.match_runtime_pattern(key))
+        return _build(recipe) if recipe else None
+
+    def _runtime_recipe(self, pattern: str) -> _Recipe | None:
+        """``pattern``'s dataset class and arguments, or ``None`` when its entry
+        uses placeholders or versioning (those need the general path)."""
+        if pattern in self._runtime_recipes:
+            return self._runtime_recipes[pattern]
+        config = self._config_resolver._get_pattern_config(pattern)
+        recipe: _Recipe | None = None
+        if not _uses_placeholders(config):
             cls, kwargs = parse_dataset_definition(config)
-            if VERSION_KEY in kwargs:
-                return None
-            recipe = self._runtime_recipes[pattern] = (cls, kwargs)
-        cls, kwargs = recipe
-        return cls(**copy.deepcopy(kwargs)) if kwargs else cls()
+            if VERSION_KEY not in kwargs:
+                recipe = (cls, kwargs)
+        self._runtime_recipes[pattern] = recipe
+        return recipe
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -512,7 +554,8 @@ class DataCatalog:
             DatasetError: When saving fails.
         """
         dataset = self[ds_name]
-        _logger.info("Saving data to %s (%s)...", ds_name, type(dataset).__name__)
+        if _logger.isEnabledFor(logging.INFO):  # per dataset: one call, not two
+            _logger.info("Saving data to %s (%s)...", ds_name, type(dataset).__name__)
         dataset.save(data)
 
     def load(self, ds_name: str, version: str | None = None) -> Any:
@@ -529,7 +572,10 @@ class DataCatalog:
         dataset = self.get(ds_name, version=Version(version, None) if version else None)
         if dataset is None:
             raise DatasetNotFoundError(f"Dataset '{ds_name}' not found in the catalog")
-        _logger.info("Loading data from %s (%s)...", ds_name, type(dataset).__name__)
+        if _logger.isEnabledFor(logging.INFO):  # per dataset: one call, not two
+            _logger.info(
+                "Loading data from %s (%s)...", ds_name, type(dataset).__name__
+            )
         return dataset
 
     def release(self, ds_name: str) -> None:
@@ -571,9 +617,12 @@ class DataCatalog:
             dataset = await self._aget(ds_name, version)
         if dataset is None:
             raise DatasetNotFoundError(f"Dataset '{ds_name}' not found in the catalog")
-        _logger.info("Loading data from %s (%s)...", ds_name, type(dataset).__name__)
-        if isinstance(dataset, AbstractDataset):
-            return await dataset.aload()
+        if _logger.isEnabledFor(logging.INFO):  # per dataset: one call, not two
+            _logger.info(
+                "Loading data from %s (%s)...", ds_name, type(dataset).__name__
+            )
+        if _inline(dataset, "_ASYNC_LOAD"):
+            return dataset.load()  # in memory: no thread, no coroutine
         return await _async.aload(dataset)
 
     async def asave(self, ds_name: str, data: Any) -> None:
@@ -583,9 +632,10 @@ class DataCatalog:
             dataset = await self._aget(ds_name)
         if dataset is None:
             raise DatasetNotFoundError(f"Dataset '{ds_name}' not found in the catalog")
-        _logger.info("Saving data to %s (%s)...", ds_name, type(dataset).__name__)
-        if isinstance(dataset, AbstractDataset):
-            await dataset.asave(data)
+        if _logger.isEnabledFor(logging.INFO):  # per dataset: one call, not two
+            _logger.info("Saving data to %s (%s)...", ds_name, type(dataset).__name__)
+        if _inline(dataset, "_ASYNC_SAVE"):
+            dataset.save(data)
         else:
             await _async.asave(dataset, data)
 
@@ -601,8 +651,8 @@ class DataCatalog:
             dataset = await self._aget(ds_name)
         if dataset is None:
             raise DatasetNotFoundError(f"Dataset '{ds_name}' not found in the catalog")
-        if isinstance(dataset, AbstractDataset):
-            await dataset.arelease()
+        if getattr(dataset, "_INLINE_IO", False):
+            dataset.release()
         else:
             await _async.arelease(dataset)
 

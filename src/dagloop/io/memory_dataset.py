@@ -64,17 +64,16 @@ class MemoryDataset(AbstractDataset[Any, Any]):
         Raises:
             DatasetError: When nothing has been saved yet.
         """
-        if self._data is _EMPTY:
+        data = self._data
+        if data is _EMPTY:
             raise DatasetError("Data for MemoryDataset has not been saved yet.")
-        if _handing_over.get():
-            return self._data
-        return _copy_with_mode(
-            self._data, self._copy_mode or _infer_copy_mode(self._data)
-        )
+        if _handing_over.get() or _own_copy(data, self._copy_mode):
+            return data
+        return _copy_with_mode(data, self._copy_mode or _infer_copy_mode(data))
 
     def save(self, data: Any) -> None:
         """Store a copy of ``data``."""
-        if _handing_over.get():
+        if _handing_over.get() or _own_copy(data, self._copy_mode):
             self._data = data
             return
         self._data = _copy_with_mode(data, self._copy_mode or _infer_copy_mode(data))
@@ -120,6 +119,16 @@ def _without_copies() -> Iterator[None]:
 
 
 _IMMUTABLE_TYPES = frozenset({int, float, complex, str, bytes, bool, type(None)})
+
+
+#: Copy modes under which an immutable scalar is its own copy.
+_SCALAR_NEEDS_NO_COPY = frozenset({None, "deepcopy", "assign"})
+
+
+def _own_copy(data: Any, copy_mode: TCopyMode | None) -> bool:
+    """Whether ``data`` is its own copy: an immutable scalar (the per-dataset
+    fast path; other modes, invalid ones included, go through ``_copy_with_mode``)."""
+    return type(data) in _IMMUTABLE_TYPES and copy_mode in _SCALAR_NEEDS_NO_COPY
 
 
 def _infer_copy_mode(data: Any) -> TCopyMode:

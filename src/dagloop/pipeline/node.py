@@ -392,7 +392,8 @@ class Node:
             ValueError: When ``inputs`` is neither (not logged as a node failure,
                 as in Kedro: the node never started).
         """
-        _logger.info("Running node: %s", self)
+        if _logger.isEnabledFor(logging.INFO):  # per node: one call, not two
+            _logger.info("Running node: %s", self)
         if not (inputs is None or isinstance(inputs, dict)):
             raise ValueError(
                 f"Node.run() expects a dictionary or None, "

@@ -241,15 +241,27 @@ class Pipeline:
         """Every output name of every node."""
         return set(self._all_outputs)
 
+    @cached_property
+    def _free_inputs(self) -> frozenset[str]:
+        inner = self._intermediates
+        return frozenset(
+            d for d in self._all_inputs if _strip_transcoding(d) not in inner
+        )
+
+    @cached_property
+    def _free_outputs(self) -> frozenset[str]:
+        inner = self._intermediates
+        return frozenset(
+            d for d in self._all_outputs if _strip_transcoding(d) not in inner
+        )
+
     def inputs(self) -> set[str]:
         """Free inputs: what must be provided for the pipeline to run."""
-        inner = self._intermediates
-        return {d for d in self._all_inputs if _strip_transcoding(d) not in inner}
+        return set(self._free_inputs)
 
     def outputs(self) -> set[str]:
         """Free outputs: what the pipeline produces and nothing inside consumes."""
-        inner = self._intermediates
-        return {d for d in self._all_outputs if _strip_transcoding(d) not in inner}
+        return set(self._free_outputs)
 
     def datasets(self) -> set[str]:
         """Every dataset name the pipeline uses."""
@@ -303,6 +315,24 @@ class Pipeline:
         return {
             nodes[i]: {nodes[p] for p in ps} for i, ps in enumerate(self._parent_index)
         }
+
+    @cached_property
+    def _readiness(self) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
+        """For a scheduler, by position in ``nodes``: how many parents each node
+        has, and its children in ``nodes`` order. Built once per pipeline (it is
+        immutable), so a run copies one list instead of hashing every node."""
+        position = {i: k for k, i in enumerate(self._order)}
+        counts = tuple(len(self._parent_index[i]) for i in self._order)
+        children: list[list[int]] = [[] for _ in self._order]
+        for k, i in enumerate(self._order):
+            for parent in self._parent_index[i]:
+                children[position[parent]].append(k)
+        return counts, tuple(tuple(c) for c in children)
+
+    @cached_property
+    def _load_counts(self) -> dict[str, int]:
+        """How many nodes read each dataset (a node reading one twice counts twice)."""
+        return dict(Counter(chain.from_iterable(n.inputs for n in self._nodes)))
 
     def _parents_of(self, node: Node) -> list[Node]:
         """``node``'s parents sorted by name."""

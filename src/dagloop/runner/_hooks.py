@@ -53,26 +53,23 @@ class HookCaller:
             in_thread: Call hooks in a worker thread so they never block the loop.
         """
         self._hook = getattr(manager, "hook", None)
-        self._active = _implemented(manager)
+        #: The hook names some implementation is registered for (read per node).
+        self.active = _implemented(manager)
         #: Whether any dataset load / save hook is implemented (checked per dataset).
         self.on_load = bool(
-            {"before_dataset_loaded", "after_dataset_loaded"} & self._active
+            {"before_dataset_loaded", "after_dataset_loaded"} & self.active
         )
         self.on_save = bool(
-            {"before_dataset_saved", "after_dataset_saved"} & self._active
+            {"before_dataset_saved", "after_dataset_saved"} & self.active
         )
         self._in_thread = in_thread
         # One thread at a time per run: hook implementations written for Kedro's
         # sequential runner need not be thread-safe.
         self._limiter = anyio.CapacityLimiter(1)
 
-    def wants(self, name: str) -> bool:
-        """Whether any implementation of hook ``name`` is registered."""
-        return name in self._active
-
     async def call(self, name: str, **kwargs: Any) -> list[Any]:
         """Call hook ``name`` with keyword arguments; return the implementations' results."""
-        if name not in self._active:
+        if name not in self.active:
             return []
         caller = getattr(self._hook, name)
         if not self._in_thread:

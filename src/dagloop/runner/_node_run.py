@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from dagloop.pipeline.node import Node
     from dagloop.runner._hooks import HookCaller
-    from dagloop.runner._placement import Placements
+    from dagloop.runner._placement import Placement, Placements
 
 
 class CatalogIO:
@@ -80,8 +80,8 @@ class RunContext:
     is_async: bool
 
 
-def _check_generator(node: Node, is_async: bool) -> None:
-    if is_async and node._is_generator:
+def _check_generator(node: Node) -> None:
+    if node._is_generator:
         raise ValueError(
             f"Async data loading and saving does not work with nodes wrapping "
             f"generator functions. Please make sure you don't use `yield` anywhere "
@@ -100,12 +100,14 @@ async def run_node(node: Node, ctx: RunContext) -> None:
     # The per-node hot path: in the common case (no hooks, sequential loads,
     # plain outputs) the catalog is awaited directly, with no intermediate
     # coroutine per dataset.
-    _check_generator(node, ctx.is_async)
+    if ctx.is_async:
+        _check_generator(node)
     names, _, confirms = node._io_names
     inputs: dict[str, Any] = {}
     # Values bound for (or coming from) a worker process are copied by pickling;
     # memory datasets need not copy them again, unless a hook could see them.
-    crosses = _crosses_processes(node, ctx)
+    place = ctx.placements.for_node(node)
+    crosses = _crosses_processes(place, node, ctx)
     try:
         if ctx.is_async and len(names) > 1:
             inputs = await _load_concurrently(node, names, ctx)
@@ -120,12 +122,12 @@ async def run_node(node: Node, ctx: RunContext) -> None:
     except Exception as exc:
         exc.add_note(f"While loading the inputs of node '{node.name}'.")
         raise
-    if ctx.hooks.wants("before_node_run"):
+    if "before_node_run" in ctx.hooks.active:
         inputs.update(await _inputs_from_hook(node, inputs, ctx))
-    outputs = await _call(node, inputs, ctx)
+    outputs = await _call(node, inputs, ctx, place)
     try:
         if outputs and node._is_generator:
-            await _stream_outputs(node, outputs, ctx)
+            await _stream_outputs(node, outputs, ctx, place)
         elif ctx.is_async and len(outputs) > 1:
             await _save_concurrently(node, outputs, ctx)
         elif ctx.hooks.on_save:
@@ -150,13 +152,13 @@ async def run_node(node: Node, ctx: RunContext) -> None:
 _NO_HANDOVER = nullcontext()
 
 
-def _crosses_processes(node: Node, ctx: RunContext) -> bool:
+def _crosses_processes(place: Placement, node: Node, ctx: RunContext) -> bool:
     hooks = ctx.hooks
     return (
-        ctx.placements.for_node(node).copies_values
+        place.copies_values
         and not node._is_generator
-        and not (hooks.on_load or hooks.on_save or hooks.wants("before_node_run"))
-        and not hooks.wants("after_node_run")
+        and not (hooks.on_load or hooks.on_save or "before_node_run" in hooks.active)
+        and "after_node_run" not in hooks.active
     )
 
 
@@ -203,22 +205,24 @@ async def _inputs_from_hook(
     return replaced
 
 
-async def _call(node: Node, inputs: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+async def _call(
+    node: Node, inputs: dict[str, Any], ctx: RunContext, place: Placement
+) -> dict[str, Any]:
     node._start(inputs)
     try:
         args, kwargs = node._call_arguments(inputs)
         if node.retries:
-            outputs = await _call_with_retries(node, args, kwargs, ctx)
+            outputs = await _call_with_retries(node, args, kwargs, place)
         else:
-            outputs = await ctx.placements.call(node, args, kwargs)
+            outputs = await place.attempt(node, args, kwargs)
     except Exception as exc:
         node._log_failure(exc)
-        if ctx.hooks.wants("on_node_error"):
+        if "on_node_error" in ctx.hooks.active:
             await ctx.hooks.call(
                 "on_node_error", error=exc, node=node, inputs=inputs, **_hook_args(ctx)
             )
         raise
-    if ctx.hooks.wants("after_node_run"):
+    if "after_node_run" in ctx.hooks.active:
         await ctx.hooks.call(
             "after_node_run",
             node=node,
@@ -236,7 +240,7 @@ _NOT_RETRIED = (NodeTimeoutError, ProcessTransferError, WorkerProcessError)
 
 
 async def _call_with_retries(
-    node: Node, args: list[Any], kwargs: dict[str, Any], ctx: RunContext
+    node: Node, args: list[Any], kwargs: dict[str, Any], place: Placement
 ) -> dict[str, Any]:
     """Call the function until it succeeds or its retries are used up.
 
@@ -247,7 +251,7 @@ async def _call_with_retries(
     attempts = controls.retries + 1
     for attempt in range(1, attempts + 1):
         try:
-            return await ctx.placements.call(node, args, kwargs)
+            return await place.attempt(node, args, kwargs)
         except _NOT_RETRIED:
             raise
         except Exception as exc:
@@ -300,7 +304,9 @@ async def _save_concurrently(
     await run_all([partial(save, name, data) for name, data in outputs.items()])
 
 
-async def _stream_outputs(node: Node, outputs: dict[str, Any], ctx: RunContext) -> None:
+async def _stream_outputs(
+    node: Node, outputs: dict[str, Any], ctx: RunContext, place: Placement
+) -> None:
     """Save a generator node's outputs chunk by chunk, round robin across outputs.
 
     With one output each yielded item is saved separately; with several, the
@@ -311,7 +317,6 @@ async def _stream_outputs(node: Node, outputs: dict[str, Any], ctx: RunContext) 
         streams: list[Any] = [outputs[names[0]]]
     else:
         streams = list(outputs.values())
-    place = ctx.placements.for_node(node)
     for name, stream in zip(cycle(names), cycle(streams), strict=False):
         more, chunk = await place.next_item(node, stream)
         if not more:

@@ -1,9 +1,9 @@
 """Where a node's function runs: one small class per place.
 
-The scheduler never touches threads or processes itself; it asks the run's
-:class:`Placements` to call a node's function, which picks the node's
-:class:`Placement` (from the node's own ``executor`` setting or the runner's
-policy), enforces the node's ``timeout`` and returns the node's outputs.
+The scheduler never touches threads or processes itself: the run's
+:class:`Placements` picks each node's :class:`Placement` (from the node's own
+``executor`` setting or the runner's policy), whose ``attempt`` calls the
+function there within the node's ``timeout`` and returns the node's outputs.
 
 * ``async`` — ``async def`` functions, awaited on the event loop; an optional
   limiter (``max_concurrency``) bounds how many are in flight.
@@ -79,6 +79,32 @@ class Placement(ABC):
         self, node: Node, args: list[Any], kwargs: dict[str, Any]
     ) -> dict[str, Any]:
         """Call ``node``'s function here once; return its outputs by name."""
+
+    async def attempt(
+        self, node: Node, args: list[Any], kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """One attempt of ``node``'s function here, within the node's ``timeout``.
+
+        Raises:
+            NodeTimeoutError: When the attempt exceeds the node's ``timeout``.
+            WorkerProcessError: When the worker process running it died.
+            Exception: Whatever the function raised, unchanged.
+        """
+        timeout = node._controls.timeout
+        if timeout is None:
+            return await self.call(node, args, kwargs)
+        with anyio.move_on_after(timeout) as scope:
+            return await self.call(node, args, kwargs)
+        # Only our own deadline ends up here: an outer cancellation propagates.
+        assert scope.cancelled_caught
+        if not self.interruptible:
+            _logger.warning(
+                "Node '%s' timed out after %g s; a thread cannot be interrupted, so its "
+                "function keeps running until it returns, and its result is discarded.",
+                node.name,
+                timeout,
+            )
+        raise NodeTimeoutError(node.name, timeout)
 
     async def next_item(self, node: Node, stream: Any) -> tuple[bool, Any]:
         """The next item of a generator node's output; ``(False, None)`` at its end.
@@ -191,37 +217,11 @@ class Placements:
         """Where ``node`` runs in this run."""
         if node.is_async:
             return self._async
-        name = node.executor or self._default_sync
-        if name == "inline" and (self._deadline or node.timeout is not None):
+        controls = node._controls  # not the properties: this is per node
+        name = controls.executor or self._default_sync
+        if name == "inline" and (self._deadline or controls.timeout is not None):
             name = "thread"  # so that the deadline can fire
         return self.by_name[name]
-
-    async def call(
-        self, node: Node, args: list[Any], kwargs: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Run one attempt of ``node``'s function; return its mapped outputs.
-
-        Raises:
-            NodeTimeoutError: When the attempt exceeds the node's ``timeout``.
-            WorkerProcessError: When the worker process running it died.
-            Exception: Whatever the function raised, unchanged.
-        """
-        place = self.for_node(node)
-        timeout = node.timeout
-        if timeout is None:
-            return await place.call(node, args, kwargs)
-        with anyio.move_on_after(timeout) as scope:
-            return await place.call(node, args, kwargs)
-        # Only our own deadline ends up here: an outer cancellation propagates.
-        assert scope.cancelled_caught
-        if not place.interruptible:
-            _logger.warning(
-                "Node '%s' timed out after %g s; a thread cannot be interrupted, so its "
-                "function keeps running until it returns, and its result is discarded.",
-                node.name,
-                timeout,
-            )
-        raise NodeTimeoutError(node.name, timeout)
 
 
 def _call_and_map(

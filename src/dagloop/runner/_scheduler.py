@@ -15,9 +15,7 @@ node error.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from contextlib import AsyncExitStack
-from itertools import chain
 from typing import TYPE_CHECKING
 
 import anyio
@@ -65,9 +63,9 @@ class Scheduler:
         self._sequential = sequential
         self._logger = logger
         self._nodes = pipeline.nodes
-        self._load_counts = Counter(chain.from_iterable(n.inputs for n in self._nodes))
-        self._free_inputs = pipeline.inputs()
-        self._free_outputs = pipeline.outputs()
+        self._load_counts = dict(pipeline._load_counts)
+        self._free_inputs = pipeline._free_inputs
+        self._free_outputs = pipeline._free_outputs
         self.done: list[Node] = []
         self._limiters = dict(limiters or {})
         self._checkpoints = checkpoints
@@ -94,27 +92,26 @@ class Scheduler:
         await self._run_concurrently()
 
     async def _run_concurrently(self) -> None:
-        dependencies = self._pipeline.node_dependencies
-        waiting = {node: len(dependencies[node]) for node in self._nodes}
-        children: dict[Node, list[Node]] = {node: [] for node in self._nodes}
-        for node in self._nodes:  # topological order, so children start in that order
-            for parent in dependencies[node]:
-                children[parent].append(node)
+        counts, children = self._pipeline._readiness
+        waiting = list(counts)  # unfinished parents, by position in self._nodes
         async with node_task_group() as group:
             failures = FirstFailure(group.cancel)
-            for node in self._nodes:
-                if waiting[node] == 0:
-                    group.start(self._run_one, node, group, failures, waiting, children)
+            for index, count in enumerate(counts):
+                if count == 0:
+                    group.start(
+                        self._run_one, index, group, failures, waiting, children
+                    )
         failures.raise_first()
 
     async def _run_one(
         self,
-        node: Node,
+        index: int,
         group: Spawner,
         failures: FirstFailure,
-        waiting: dict[Node, int],
-        children: dict[Node, list[Node]],
+        waiting: list[int],
+        children: tuple[tuple[int, ...], ...],
     ) -> None:
+        node = self._nodes[index]
         try:
             if self._limiters:
                 await self._run_limited(node)
@@ -126,7 +123,7 @@ class Scheduler:
             return
         if failures.first is not None:
             return  # the run is stopping: start nothing new
-        for child in children[node]:
+        for child in children[index]:
             waiting[child] -= 1
             if waiting[child] == 0:
                 group.start(self._run_one, child, group, failures, waiting, children)
@@ -155,5 +152,5 @@ class Scheduler:
             if counts[name] < 1 and name not in self._free_inputs:
                 await self._ctx.catalog.release(name)
         for name in outputs:
-            if counts[name] < 1 and name not in self._free_outputs:
+            if counts.get(name, 0) < 1 and name not in self._free_outputs:
                 await self._ctx.catalog.release(name)

@@ -267,6 +267,8 @@ class AbstractRunner(ABC):
             raise ValueError(
                 f"timeout should be a positive number of seconds (or None), got {timeout!r}"
             )
+        if not self._limits:
+            return
         used = set().union(*(n.tags for n in pipeline.nodes))
         unused = sorted(set(self._limits) - used)
         if unused:
@@ -345,6 +347,8 @@ class AbstractRunner(ABC):
 
     def _tag_limiters(self, pipeline: Pipeline) -> dict[str, anyio.CapacityLimiter]:
         """One limiter per limited tag some node of ``pipeline`` carries, for this run."""
+        if not self._limits:
+            return {}
         used = set().union(*(n.tags for n in pipeline.nodes))
         return {
             tag: anyio.CapacityLimiter(n)

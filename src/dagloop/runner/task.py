@@ -60,7 +60,7 @@ class Task:
             TaskError: When no hook manager is given outside parallel mode.
         """
         if self.is_async:
-            _check_generator(self.node, True)
+            _check_generator(self.node)
         if not self.hook_manager and not self.parallel:
             raise TaskError(
                 "No hook_manager provided. This is only allowed when running a "
