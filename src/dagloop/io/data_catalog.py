@@ -96,14 +96,6 @@ def _build(recipe: _Recipe) -> Any:
     return cls(**copy.deepcopy(kwargs)) if kwargs else cls()
 
 
-def _inline(dataset: Any, native_flag: str) -> bool:
-    """Whether ``dataset``'s sync method is called on the loop (in-memory data),
-    ``native_flag`` naming the class flag of its ``async`` twin."""
-    return bool(getattr(dataset, "_INLINE_IO", False)) and not getattr(
-        dataset, native_flag, True
-    )
-
-
 def _may_be_versioned(cls: type[Any]) -> bool:
     return issubclass(cls, CachedDataset) or hasattr(cls, "resolve_load_version")
 
@@ -621,8 +613,11 @@ class DataCatalog:
             _logger.info(
                 "Loading data from %s (%s)...", ds_name, type(dataset).__name__
             )
-        if _inline(dataset, "_ASYNC_LOAD"):
-            return dataset.load()  # in memory: no thread, no coroutine
+        # In memory (no async twin): called here, with no thread and no coroutine.
+        if getattr(dataset, "_INLINE_IO", False) and not getattr(
+            dataset, "_ASYNC_LOAD", True
+        ):
+            return dataset.load()
         return await _async.aload(dataset)
 
     async def asave(self, ds_name: str, data: Any) -> None:
@@ -634,7 +629,9 @@ class DataCatalog:
             raise DatasetNotFoundError(f"Dataset '{ds_name}' not found in the catalog")
         if _logger.isEnabledFor(logging.INFO):  # per dataset: one call, not two
             _logger.info("Saving data to %s (%s)...", ds_name, type(dataset).__name__)
-        if _inline(dataset, "_ASYNC_SAVE"):
+        if getattr(dataset, "_INLINE_IO", False) and not getattr(
+            dataset, "_ASYNC_SAVE", True
+        ):
             dataset.save(data)
         else:
             await _async.asave(dataset, data)

@@ -14,7 +14,6 @@ nodes, whose I/O and hooks stay in the parent): for each input
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from itertools import cycle
@@ -97,17 +96,24 @@ async def run_node(node: Node, ctx: RunContext) -> None:
             or a ``DatasetError`` from loading or saving (with a note naming the
             node).
     """
+    if ctx.is_async:
+        _check_generator(node)
+    place = ctx.placements.for_node(node)
+    if _crosses_processes(place, node, ctx):
+        # Values bound for (or coming from) a worker process are copied by
+        # pickling: memory datasets need not copy them again.
+        with _without_copies():
+            await _run_node(node, ctx, place)
+    else:
+        await _run_node(node, ctx, place)
+
+
+async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
     # The per-node hot path: in the common case (no hooks, sequential loads,
     # plain outputs) the catalog is awaited directly, with no intermediate
     # coroutine per dataset.
-    if ctx.is_async:
-        _check_generator(node)
     names, _, confirms = node._io_names
     inputs: dict[str, Any] = {}
-    # Values bound for (or coming from) a worker process are copied by pickling;
-    # memory datasets need not copy them again, unless a hook could see them.
-    place = ctx.placements.for_node(node)
-    crosses = _crosses_processes(place, node, ctx)
     try:
         if ctx.is_async and len(names) > 1:
             inputs = await _load_concurrently(node, names, ctx)
@@ -116,9 +122,8 @@ async def run_node(node: Node, ctx: RunContext) -> None:
                 inputs[name] = await _load_one(node, name, ctx)
         else:
             load = ctx.catalog.load
-            with _without_copies() if crosses else _NO_HANDOVER:
-                for name in names:
-                    inputs[name] = await load(name)
+            for name in names:
+                inputs[name] = await load(name)
     except Exception as exc:
         exc.add_note(f"While loading the inputs of node '{node.name}'.")
         raise
@@ -135,9 +140,8 @@ async def run_node(node: Node, ctx: RunContext) -> None:
                 await _save_one(node, name, data, ctx)
         else:
             save = ctx.catalog.save
-            with _without_copies() if crosses else _NO_HANDOVER:
-                for name, data in outputs.items():
-                    await save(name, data)
+            for name, data in outputs.items():
+                await save(name, data)
     except Exception as exc:
         exc.add_note(
             f"While saving the outputs of node '{node.name}' (outputs saved before "
@@ -146,10 +150,6 @@ async def run_node(node: Node, ctx: RunContext) -> None:
         raise
     for name in confirms:
         await ctx.catalog.confirm(name)
-
-
-#: The handover context of values that cross no process boundary: none.
-_NO_HANDOVER = nullcontext()
 
 
 def _crosses_processes(place: Placement, node: Node, ctx: RunContext) -> bool:

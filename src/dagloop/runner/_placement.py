@@ -37,7 +37,7 @@ from dagloop._workers.call import call_in_worker
 from dagloop.runner._errors import NodeTimeoutError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Awaitable, Iterable
 
     from dagloop._workers.pool import WorkerPool
     from dagloop.pipeline.node import Node
@@ -80,20 +80,25 @@ class Placement(ABC):
     ) -> dict[str, Any]:
         """Call ``node``'s function here once; return its outputs by name."""
 
-    async def attempt(
+    def attempt(
         self, node: Node, args: list[Any], kwargs: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> Awaitable[dict[str, Any]]:
         """One attempt of ``node``'s function here, within the node's ``timeout``.
 
-        Raises:
+        Awaiting it raises:
             NodeTimeoutError: When the attempt exceeds the node's ``timeout``.
             WorkerProcessError: When the worker process running it died.
             Exception: Whatever the function raised, unchanged.
         """
         timeout = node._controls.timeout
-        if timeout is None:
-            return await self.call(node, args, kwargs)
-        with anyio.move_on_after(timeout) as scope:
+        if timeout is None:  # the common case: no coroutine of its own
+            return self.call(node, args, kwargs)
+        return self._attempt_within(node, args, kwargs, timeout)
+
+    async def _attempt_within(
+        self, node: Node, args: list[Any], kwargs: dict[str, Any], seconds: float
+    ) -> dict[str, Any]:
+        with anyio.move_on_after(seconds) as scope:
             return await self.call(node, args, kwargs)
         # Only our own deadline ends up here: an outer cancellation propagates.
         assert scope.cancelled_caught
@@ -102,9 +107,9 @@ class Placement(ABC):
                 "Node '%s' timed out after %g s; a thread cannot be interrupted, so its "
                 "function keeps running until it returns, and its result is discarded.",
                 node.name,
-                timeout,
+                seconds,
             )
-        raise NodeTimeoutError(node.name, timeout)
+        raise NodeTimeoutError(node.name, seconds)
 
     async def next_item(self, node: Node, stream: Any) -> tuple[bool, Any]:
         """The next item of a generator node's output; ``(False, None)`` at its end.
