@@ -23,6 +23,7 @@ import importlib.util
 import logging
 import os
 import threading
+from contextvars import ContextVar
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -168,6 +169,7 @@ async def run_on_own_loop(
     async def body() -> T:
         with anyio.CancelScope() as scope:
             handle.attach(scope)
+            _own_loop.set(handle)
             return await func(*args)
         raise _Stopped  # cancelled by the caller, which no longer waits for it
 
@@ -202,9 +204,23 @@ async def run_on_own_loop(
 #: Seconds a cancelled :func:`run_on_own_loop` call waits for its thread to stop.
 STOP_GRACE = 0.05
 
+#: The :func:`run_on_own_loop` call the current task runs in, if any.
+_own_loop: ContextVar[_OwnLoop | None] = ContextVar("dagloop_own_loop", default=None)
+
 
 class _Stopped(Exception):
     """A :func:`run_on_own_loop` call ended by its caller's cancellation."""
+
+
+def stop_requested() -> bool:
+    """Whether the caller of the :func:`run_on_own_loop` call this code runs in
+    has cancelled it (its cancellation is delivered at the next checkpoint).
+
+    A plain read, for loops that never wait otherwise: they yield only when it
+    is true instead of at every step.
+    """
+    handle = _own_loop.get()
+    return handle is not None and handle.cancelled
 
 
 class _OwnLoop:
@@ -214,20 +230,21 @@ class _OwnLoop:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cancel: Callable[[], Any] | None = None
-        self._cancelled = False
+        #: Set (once, never cleared) when the caller cancels.
+        self.cancelled = False
 
     def attach(self, scope: anyio.CancelScope) -> None:
         """Called on the call's own loop, as it starts."""
         call_soon = loop_call_soon()
         with self._lock:
             self._cancel = partial(call_soon, scope.cancel)
-            if self._cancelled:
+            if self.cancelled:
                 scope.cancel()
 
     def cancel(self) -> None:
         """Cancel the call from another thread, without waiting for it."""
         with self._lock:
-            self._cancelled = True
+            self.cancelled = True
             if self._cancel is not None:
                 self._cancel()
 

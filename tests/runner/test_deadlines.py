@@ -157,7 +157,10 @@ class TestSequentialArunOfASyncPipeline:
         assert seen[1] != threading.get_ident()
 
     @pytest.mark.anyio
-    async def test_a_cancelled_run_starts_no_further_node(self, blocker):
+    @pytest.mark.parametrize("executor", ["thread", None], ids=["thread", "inline"])
+    async def test_a_cancelled_run_starts_no_further_node(self, blocker, executor):
+        # Inline, the run's own loop never waits: it must still see the
+        # cancellation before starting the next node.
         ran: list[str] = []
 
         def later(x: Any) -> Any:
@@ -166,7 +169,7 @@ class TestSequentialArunOfASyncPipeline:
 
         pipe = Pipeline(
             [
-                node(blocker.block, "a", "b", name="blocked", executor="thread"),
+                node(blocker.block, "a", "b", name="blocked", executor=executor),
                 node(later, "b", "c", name="later"),
             ]
         )

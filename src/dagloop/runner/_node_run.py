@@ -88,23 +88,30 @@ def _check_generator(node: Node) -> None:
         )
 
 
-async def run_node(node: Node, ctx: RunContext) -> None:
+def run_node(node: Node, ctx: RunContext) -> Awaitable[None]:
     """Run ``node`` completely: inputs, hooks, call, outputs, confirms.
 
+    Returns the run to await (a function, not a coroutine of its own: this is
+    on every node's path).
+
     Raises:
-        Exception: The node's own exception, unchanged (after ``on_node_error``),
-            or a ``DatasetError`` from loading or saving (with a note naming the
-            node).
+        ValueError: For a generator node under ``is_async``.
+        Exception: When awaited, the node's own exception, unchanged (after
+            ``on_node_error``), or a ``DatasetError`` from loading or saving
+            (with a note naming the node).
     """
     if ctx.is_async:
         _check_generator(node)
     place = ctx.placements.for_node(node)
     if _crosses_processes(place, node, ctx):
-        # Values bound for (or coming from) a worker process are copied by
-        # pickling: memory datasets need not copy them again.
-        with _without_copies():
-            await _run_node(node, ctx, place)
-    else:
+        return _run_handed_over(node, ctx, place)
+    return _run_node(node, ctx, place)
+
+
+async def _run_handed_over(node: Node, ctx: RunContext, place: Placement) -> None:
+    # Values bound for (or coming from) a worker process are copied by pickling:
+    # memory datasets need not copy them again.
+    with _without_copies():
         await _run_node(node, ctx, place)
 
 

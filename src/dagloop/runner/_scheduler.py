@@ -26,7 +26,7 @@ from dagloop.runner._node_run import RunContext, run_node
 from dagloop.runner._task_group import Spawner, node_task_group
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from dagloop.pipeline import Pipeline
     from dagloop.pipeline.node import Node
@@ -43,7 +43,7 @@ class Scheduler:
         sequential: bool,
         logger: logging.Logger,
         limiters: Mapping[str, anyio.CapacityLimiter] | None = None,
-        checkpoints: bool = False,
+        stop_requested: Callable[[], bool] | None = None,
     ) -> None:
         """Prepare the run.
 
@@ -54,9 +54,9 @@ class Scheduler:
             logger: The runner's logger (``Completed node`` messages).
             limiters: Per-tag limiters: a node holds one slot of each of its
                 tags' limiters while it runs.
-            checkpoints: Yield to the loop between nodes of a sequential run, so
-                a cancellation posted from another thread is noticed even when
-                no node ever waits.
+            stop_requested: Whether a cancellation was posted from another
+                thread: a sequential run then yields to the loop between nodes,
+                so it is delivered even when no node ever waits.
         """
         self._pipeline = pipeline
         self._ctx = ctx
@@ -68,7 +68,7 @@ class Scheduler:
         self._free_outputs = pipeline._free_outputs
         self.done: list[Node] = []
         self._limiters = dict(limiters or {})
-        self._checkpoints = checkpoints
+        self._stop_requested = stop_requested
         # Decided once per run: at WARNING (the usual production level) the two
         # progress messages per node would cost two logging calls for nothing.
         self._log_progress = logger.isEnabledFor(logging.INFO)
@@ -81,13 +81,14 @@ class Scheduler:
         """
         if self._sequential:
             for node in self._nodes:
-                if self._checkpoints:
+                if self._stop_requested and self._stop_requested():
                     await anyio.lowlevel.checkpoint()
                 if self._limiters:
                     await self._run_limited(node)
                 else:
                     await run_node(node, self._ctx)
-                await self._finished(node)
+                if unused := self._finished(node):
+                    await self._release(unused)
             return
         await self._run_concurrently()
 
@@ -117,7 +118,8 @@ class Scheduler:
                 await self._run_limited(node)
             else:
                 await run_node(node, self._ctx)
-            await self._finished(node)
+            if unused := self._finished(node):
+                await self._release(unused)
         except Exception as exc:
             failures.record(exc, f"Node '{node.name}'")
             return
@@ -137,8 +139,12 @@ class Scheduler:
                 await stack.enter_async_context(self._limiters[tag])
             await run_node(node, self._ctx)
 
-    async def _finished(self, node: Node) -> None:
-        """Log completion and release datasets no remaining node needs."""
+    def _finished(self, node: Node) -> list[str]:
+        """Log completion; return the datasets no remaining node needs, to release.
+
+        Sync, as most nodes leave nothing to release: the caller awaits the
+        catalog only for what there is.
+        """
         self.done.append(node)
         if self._log_progress:
             self._logger.info("Completed node: %s", node.name)
@@ -147,10 +153,15 @@ class Scheduler:
             )
         counts = self._load_counts
         inputs, outputs, _ = node._io_names
+        unused = []
         for name in inputs:
             counts[name] -= 1
             if counts[name] < 1 and name not in self._free_inputs:
-                await self._ctx.catalog.release(name)
-        for name in outputs:
-            if counts.get(name, 0) < 1 and name not in self._free_outputs:
-                await self._ctx.catalog.release(name)
+                unused.append(name)
+        free = self._free_outputs
+        unused.extend(n for n in outputs if counts.get(n, 0) < 1 and n not in free)
+        return unused
+
+    async def _release(self, names: list[str]) -> None:
+        for name in names:
+            await self._ctx.catalog.release(name)

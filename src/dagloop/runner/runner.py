@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import anyio
 from anyio.lowlevel import RunVar
 
-from dagloop._bridge import run_on_own_loop, run_sync
+from dagloop._bridge import run_on_own_loop, run_sync, stop_requested
 from dagloop._workers.pool import WorkerPool, default_pool
 from dagloop.framework.hooks.manager import _NullPluginManager
 from dagloop.io._async import in_io_thread, loop_limiter
@@ -382,7 +382,7 @@ class AbstractRunner(ABC):
             sequential=policy.sequential,
             logger=self._logger,
             limiters=self._tag_limiters(pipeline),
-            checkpoints=request.in_own_thread,
+            stop_requested=stop_requested if request.in_own_thread else None,
         )
         try:
             await scheduler.run()
