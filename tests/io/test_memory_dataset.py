@@ -92,6 +92,20 @@ class TestCopyWithMode:
 
 
 class TestMemoryDatasetCopying:
+    def test_scalars_are_their_own_copy(self):
+        dataset = MemoryDataset(data="text")
+        assert dataset.load() is dataset._data
+
+    def test_an_invalid_mode_is_refused_for_scalars_too(self):
+        # Scalars skip the copy; an invalid mode must still be reported.
+        with pytest.raises(DatasetError, match="Invalid copy mode: bogus"):
+            MemoryDataset(data=1, copy_mode="bogus")  # type: ignore[arg-type]
+
+    def test_copy_mode_copy_on_a_scalar_fails_as_before(self):
+        dataset = MemoryDataset(copy_mode="copy")
+        with pytest.raises(DatasetError, match="has no attribute 'copy'"):
+            dataset.save(1)
+
     def test_inferred_deepcopy_on_save_and_load(self):
         data = {"a": [1, 2]}
         dataset = MemoryDataset(data=data)
