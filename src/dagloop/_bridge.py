@@ -249,7 +249,7 @@ class _OwnLoop:
                 self._cancel()
 
 
-def loop_call_soon() -> Callable[[Callable[[], object]], object]:
+def loop_call_soon() -> Callable[..., object]:
     """The running loop's thread-safe "call this soon" (asyncio, uvloop or trio)."""
     try:
         return asyncio.get_running_loop().call_soon_threadsafe

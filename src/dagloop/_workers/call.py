@@ -38,6 +38,7 @@ async def call_in_worker(
     kwargs: dict[str, Any],
     *,
     is_generator: bool = False,
+    note_worker: Callable[[int], None] | None = None,
 ) -> Any:
     """Run ``func(*args, **kwargs)`` in a worker of ``pool``; return its result.
 
@@ -49,6 +50,7 @@ async def call_in_worker(
         kwargs: Its keyword argument values.
         is_generator: The function is a generator: the worker drains it and an
             iterator over its items comes back.
+        note_worker: Told the pid of the worker that takes the call.
 
     Raises:
         ProcessTransferError: When the function, its inputs or its result cannot
@@ -60,6 +62,8 @@ async def call_in_worker(
     unsendable: Exception | None = None
     try:
         async with pool.lease() as worker:
+            if note_worker is not None:
+                note_worker(worker.pid)
             try:
                 if _small(args) and _small(kwargs.values()):
                     request = dump((func, args, kwargs), None)

@@ -2,7 +2,8 @@
 
 ``SequentialRunner`` runs one node at a time; ``ThreadRunner`` runs sync nodes in
 threads and ``ParallelRunner`` in processes; all of them run ``async def`` nodes as
-coroutines on the event loop. Each has ``run()`` and the awaitable ``arun()``.
+coroutines on the event loop. Each has ``run()`` and the awaitable ``arun()``,
+and reports what a run does as :class:`RunEvent` s (``on_event=``, ``stream()``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dagloop.runner._errors import (
     RunTimeoutError,
     WorkerProcessError,
 )
+from dagloop.runner._events import EventKind, RunEvent
+from dagloop.runner._stream import RunStream
 from dagloop.runner.parallel_runner import ParallelRunner
 from dagloop.runner.runner import AbstractRunner
 from dagloop.runner.sequential_runner import SequentialRunner
@@ -22,9 +25,12 @@ from dagloop.runner.thread_runner import ThreadRunner
 
 __all__ = [
     "AbstractRunner",
+    "EventKind",
     "NodeTimeoutError",
     "ParallelRunner",
     "ProcessTransferError",
+    "RunEvent",
+    "RunStream",
     "RunTimeoutError",
     "SequentialRunner",
     "Task",

@@ -14,6 +14,7 @@ nodes, whose I/O and hooks stay in the parent): for each input
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from functools import partial
 from itertools import cycle
@@ -29,6 +30,7 @@ from dagloop.runner._errors import (
     ProcessTransferError,
     WorkerProcessError,
 )
+from dagloop.runner._events import Attempt, RunEvents, _attempt
 
 _logger = logging.getLogger("dagloop.runner")
 
@@ -77,6 +79,8 @@ class RunContext:
     placements: Placements
     run_id: str | None
     is_async: bool
+    #: The run's event stream, or ``None`` when nobody listens (the hot path).
+    events: RunEvents | None = None
 
 
 def _check_generator(node: Node) -> None:
@@ -103,9 +107,58 @@ def run_node(node: Node, ctx: RunContext) -> Awaitable[None]:
     if ctx.is_async:
         _check_generator(node)
     place = ctx.placements.for_node(node)
+    if ctx.events is not None:
+        return _run_observed(node, ctx, place, ctx.events)
     if _crosses_processes(place, node, ctx):
         return _run_handed_over(node, ctx, place)
     return _run_node(node, ctx, place)
+
+
+async def _run_observed(
+    node: Node, ctx: RunContext, place: Placement, events: RunEvents
+) -> None:
+    """``run_node`` with its events: started, then finished or failed."""
+    on_loop = place.name in _ON_THE_LOOP
+    attempt = Attempt(threading.current_thread().name if on_loop else None)
+    token = _attempt.set(attempt)
+    start = events.now()
+    events.emit(
+        "node_started",
+        node=node.name,
+        placement=place.name,
+        worker=attempt.worker,
+        attempt=1,
+    )
+    try:
+        if _crosses_processes(place, node, ctx):
+            await _run_handed_over(node, ctx, place)
+        else:
+            await _run_node(node, ctx, place)
+    except BaseException as exc:
+        events.emit(
+            "node_failed",
+            node=node.name,
+            placement=place.name,
+            worker=attempt.worker,
+            attempt=attempt.number,
+            duration=events.now() - start,
+            error=exc,
+        )
+        raise
+    finally:
+        _attempt.reset(token)
+    events.emit(
+        "node_finished",
+        node=node.name,
+        placement=place.name,
+        worker=attempt.worker,
+        attempt=attempt.number,
+        duration=events.now() - start,
+    )
+
+
+#: Placements whose calls run on the loop's own thread.
+_ON_THE_LOOP = frozenset({"async", "inline"})
 
 
 async def _run_handed_over(node: Node, ctx: RunContext, place: Placement) -> None:
@@ -124,7 +177,7 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
     try:
         if ctx.is_async and len(names) > 1:
             inputs = await _load_concurrently(node, names, ctx)
-        elif ctx.hooks.on_load:
+        elif ctx.hooks.on_load or ctx.events is not None:
             for name in names:
                 inputs[name] = await _load_one(node, name, ctx)
         else:
@@ -142,7 +195,7 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
             await _stream_outputs(node, outputs, ctx, place)
         elif ctx.is_async and len(outputs) > 1:
             await _save_concurrently(node, outputs, ctx)
-        elif ctx.hooks.on_save:
+        elif ctx.hooks.on_save or ctx.events is not None:
             for name, data in outputs.items():
                 await _save_one(node, name, data, ctx)
         else:
@@ -170,9 +223,17 @@ def _crosses_processes(place: Placement, node: Node, ctx: RunContext) -> bool:
 
 
 async def _load_one(node: Node, name: str, ctx: RunContext) -> Any:
-    hooks = ctx.hooks
+    hooks, events = ctx.hooks, ctx.events
     await hooks.call("before_dataset_loaded", dataset_name=name, node=node)
+    start = events.now() if events is not None else 0.0
     data = await ctx.catalog.load(name)
+    if events is not None:
+        events.emit(
+            "dataset_loaded",
+            node=node.name,
+            dataset=name,
+            duration=events.now() - start,
+        )
     await hooks.call("after_dataset_loaded", dataset_name=name, data=data, node=node)
     return data
 
@@ -219,7 +280,7 @@ async def _call(
     try:
         args, kwargs = node._call_arguments(inputs)
         if node.retries:
-            outputs = await _call_with_retries(node, args, kwargs, place)
+            outputs = await _call_with_retries(node, args, kwargs, place, ctx.events)
         else:
             outputs = await place.attempt(node, args, kwargs)
     except Exception as exc:
@@ -247,7 +308,11 @@ _NOT_RETRIED = (NodeTimeoutError, ProcessTransferError, WorkerProcessError)
 
 
 async def _call_with_retries(
-    node: Node, args: list[Any], kwargs: dict[str, Any], place: Placement
+    node: Node,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    place: Placement,
+    events: RunEvents | None,
 ) -> dict[str, Any]:
     """Call the function until it succeeds or its retries are used up.
 
@@ -274,6 +339,8 @@ async def _call_with_retries(
                 exc,
                 delay,
             )
+            if events is not None:
+                _retrying(node, exc, attempt, events)
             await anyio.sleep(delay)
     raise AssertionError("unreachable")  # the loop returns or raises
 
@@ -286,11 +353,37 @@ def _hook_args(ctx: RunContext) -> dict[str, Any]:
     }
 
 
+def _retrying(node: Node, error: Exception, failed: int, events: RunEvents) -> None:
+    attempt = _attempt.get()
+    events.emit(
+        "node_retrying",
+        node=node.name,
+        worker=attempt.worker if attempt else None,
+        attempt=failed,
+        error=error,
+    )
+    if attempt is not None:
+        attempt.number = failed + 1
+
+
 async def _save_one(node: Node, name: str, data: Any, ctx: RunContext) -> None:
     hooks = ctx.hooks
     await hooks.call("before_dataset_saved", dataset_name=name, data=data, node=node)
-    await ctx.catalog.save(name, data)
+    await _saved(node, name, data, ctx)
     await hooks.call("after_dataset_saved", dataset_name=name, data=data, node=node)
+
+
+async def _saved(node: Node, name: str, data: Any, ctx: RunContext) -> None:
+    """Save, reporting it to the run's events when someone listens."""
+    events = ctx.events
+    if events is None:
+        await ctx.catalog.save(name, data)
+        return
+    start = events.now()
+    await ctx.catalog.save(name, data)
+    events.emit(
+        "dataset_saved", node=node.name, dataset=name, duration=events.now() - start
+    )
 
 
 async def _save_concurrently(
@@ -305,7 +398,7 @@ async def _save_concurrently(
         )
 
     async def save(name: str, data: Any) -> None:
-        await ctx.catalog.save(name, data)
+        await _saved(node, name, data, ctx)
         await hooks.call("after_dataset_saved", dataset_name=name, data=data, node=node)
 
     await run_all([partial(save, name, data) for name, data in outputs.items()])

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import threading
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -35,6 +36,7 @@ import anyio.to_thread
 
 from dagloop._workers.call import call_in_worker
 from dagloop.runner._errors import NodeTimeoutError
+from dagloop.runner._events import note_worker
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Iterable
@@ -196,6 +198,7 @@ class ProcessPlacement(Placement):
                 args,
                 kwargs,
                 is_generator=node._is_generator,
+                note_worker=note_worker,
             )
         return node._outputs_to_dictionary(result)
 
@@ -232,6 +235,7 @@ class Placements:
 def _call_and_map(
     node: Node, args: list[Any], kwargs: dict[str, Any]
 ) -> dict[str, Any]:
+    note_worker(threading.current_thread().name)
     return node._outputs_to_dictionary(node.func(*args, **kwargs))
 
 

@@ -17,10 +17,12 @@ import threading
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from functools import cache
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from uuid import uuid4
 
 import anyio
 from anyio.lowlevel import RunVar
@@ -34,6 +36,15 @@ from dagloop.pipeline import Pipeline
 from dagloop.pipeline._controls import _positive_int, _seconds
 from dagloop.runner._concurrency import FirstFailure
 from dagloop.runner._errors import RunTimeoutError
+from dagloop.runner._events import (
+    DEFAULT_CAPACITY,
+    CallbackObserver,
+    Observer,
+    RunEvent,
+    RunEvents,
+    Subscriber,
+    check_callback,
+)
 from dagloop.runner._hooks import HookCaller
 from dagloop.runner._node_run import CatalogIO, RunContext
 from dagloop.runner._placement import (
@@ -61,12 +72,13 @@ from dagloop.runner._resume import (  # noqa: F401  (importable from here, as in
     _should_node_run,
 )
 from dagloop.runner._scheduler import Scheduler
+from dagloop.runner._stream import RunStream
 from dagloop.runner._task_group import _on_asyncio
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterable
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
     from concurrent.futures import Executor
 
     from dagloop.pipeline.node import Node
@@ -108,6 +120,10 @@ class RunRequest:
     #: ``arun()`` moved the run to a loop of its own in a worker thread: it must
     #: notice the caller's cancellation between nodes.
     in_own_thread: bool = False
+    #: Who receives the run's events (``on_event=``, ``stream()``).
+    observers: tuple[Observer, ...] = ()
+    #: The run's event stream, once started (``None``: nobody listens).
+    events: RunEvents | None = None
 
 
 class AbstractRunner(ABC):
@@ -184,6 +200,7 @@ class AbstractRunner(ABC):
         only_missing_outputs: bool = False,
         *,
         timeout: float | None = None,
+        on_event: Callable[[RunEvent], Any] | None = None,
     ) -> dict[str, Any]:
         """Run ``pipeline`` and return its free outputs' datasets.
 
@@ -201,6 +218,9 @@ class AbstractRunner(ABC):
             only_missing_outputs: Run only the nodes needed to produce persistent
                 outputs that do not exist yet.
             timeout: Seconds the whole run may take (``RunTimeoutError`` after).
+            on_event: Called with each :class:`RunEvent` as it happens, on the
+                thread running the run (keep it quick; ``stream()`` buffers
+                instead). An exception it raises is logged, not raised.
 
         Returns:
             ``{output name: dataset}`` for every free output of the pipeline.
@@ -213,9 +233,16 @@ class AbstractRunner(ABC):
                 pool's idle processes are gone.
             Exception: A node's own exception, unchanged.
         """
-        self._check_run_arguments(pipeline, timeout)
+        self._check_run_arguments(pipeline, timeout, on_event)
         request = RunRequest(
-            pipeline, catalog, hook_manager, run_id, only_missing_outputs, timeout, True
+            pipeline,
+            catalog,
+            hook_manager,
+            run_id,
+            only_missing_outputs,
+            timeout,
+            owns_loop=True,
+            observers=_observers(on_event),
         )
         try:
             return run_sync(self._run_async, request)
@@ -232,6 +259,8 @@ class AbstractRunner(ABC):
         hook_manager: Any = None,
         run_id: str | None = None,
         only_missing_outputs: bool = False,
+        *,
+        on_event: Callable[[RunEvent], Any] | None = None,
     ) -> dict[str, Any]:
         """The same as :meth:`run`, awaited on the caller's event loop.
 
@@ -244,10 +273,88 @@ class AbstractRunner(ABC):
         limit, use the caller's tools: ``with anyio.fail_after(30):`` or
         ``async with asyncio.timeout(30):`` around the call.
         """
-        self._check_run_arguments(pipeline, None)
+        self._check_run_arguments(pipeline, None, on_event)
         request = RunRequest(
-            pipeline, catalog, hook_manager, run_id, only_missing_outputs
+            pipeline,
+            catalog,
+            hook_manager,
+            run_id,
+            only_missing_outputs,
+            observers=_observers(on_event),
         )
+        return await self._arun(request)
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        pipeline: Pipeline,
+        catalog: Any,
+        hook_manager: Any = None,
+        run_id: str | None = None,
+        only_missing_outputs: bool = False,
+        *,
+        buffer: int = DEFAULT_CAPACITY,
+    ) -> AsyncIterator[RunStream]:
+        """Run as :meth:`arun` does, inside the block, and stream its events.
+
+        ::
+
+            async with runner.stream(pipeline, catalog) as run:
+                async for event in run:
+                    ...
+            run.outputs  # what arun() returns
+
+        The iteration ends when the run ends. Leaving the block before that
+        cancels the run (as cancelling ``arun()`` does); a failed run raises its
+        error, unchanged, as the block exits. The reader never holds the run up:
+        events wait in a buffer; one more than ``buffer`` events behind loses new
+        dataset events (counted in ``run.dropped``), never a run or node event.
+
+        Raises:
+            ValueError: For a ``buffer`` smaller than 1.
+        """
+        if not (isinstance(buffer, int) and buffer >= 1):
+            raise ValueError(f"buffer should be a positive int, got {buffer!r}")
+        self._check_run_arguments(pipeline, None)
+        subscriber = Subscriber(buffer)
+        run = RunStream(subscriber)
+        request = RunRequest(
+            pipeline,
+            catalog,
+            hook_manager,
+            run_id,
+            only_missing_outputs,
+            observers=(subscriber,),
+        )
+
+        async def go() -> None:
+            try:
+                run._outputs = await self._arun(request)
+            except anyio.get_cancelled_exc_class():
+                raise
+            except BaseException as exc:  # raised by the block's exit, unwrapped
+                run._failure = exc
+
+        block_error: BaseException | None = None
+        async with anyio.create_task_group() as group:
+            group.start_soon(go)
+            try:
+                yield run
+            except anyio.get_cancelled_exc_class():
+                raise
+            except BaseException as exc:  # the block's own error: stop the run
+                block_error = exc
+                group.cancel_scope.cancel()
+            else:
+                if not run.drained:  # left early: the run stops with the block
+                    group.cancel_scope.cancel()
+        if block_error is not None:
+            raise block_error
+        if run._failure is not None:
+            raise run._failure
+
+    async def _arun(self, request: RunRequest) -> dict[str, Any]:
+        pipeline = request.pipeline
         if self._own_thread_for_sync_pipelines and not any(
             n.is_async or n.executor == "inline" for n in pipeline.nodes
         ):
@@ -257,12 +364,19 @@ class AbstractRunner(ABC):
             return await run_on_own_loop(self._run_async, own, limiter=_run_threads())
         return await self._run_async(request)
 
-    def _check_run_arguments(self, pipeline: Pipeline, timeout: float | None) -> None:
+    def _check_run_arguments(
+        self,
+        pipeline: Pipeline,
+        timeout: float | None,
+        on_event: Callable[[RunEvent], Any] | None = None,
+    ) -> None:
         """Checks made in the caller's frame, so warnings point at its call.
 
         Raises:
             ValueError: For a ``timeout`` that is not a positive number of seconds.
+            TypeError: For an ``on_event`` that is not callable.
         """
+        check_callback(on_event)
         if timeout is not None and not _seconds(timeout, allow_zero=False):
             raise ValueError(
                 f"timeout should be a positive number of seconds (or None), got {timeout!r}"
@@ -282,6 +396,23 @@ class AbstractRunner(ABC):
     # --------------------------------------------------------------- the run
 
     async def _run_async(self, request: RunRequest) -> dict[str, Any]:
+        if not request.observers:
+            return await self._run_guarded(request)
+        # The events start here, on the loop that runs the run, and frame all of
+        # it: preparation, every node, and the deadline.
+        events = RunEvents(request.run_id or uuid4().hex, request.observers)
+        events.emit("run_started")
+        try:
+            outputs = await self._run_guarded(replace(request, events=events))
+        except BaseException as exc:
+            events.emit("run_failed", duration=events.now(), error=exc)
+            events.close()
+            raise
+        events.emit("run_finished", duration=events.now())
+        events.close()
+        return outputs
+
+    async def _run_guarded(self, request: RunRequest) -> dict[str, Any]:
         async def run() -> dict[str, Any]:
             with anyio.move_on_after(request.timeout) as deadline:
                 return await self._run_checked(request)
@@ -375,6 +506,7 @@ class AbstractRunner(ABC):
             placements=placements,
             run_id=request.run_id,
             is_async=self._is_async,
+            events=request.events,
         )
         scheduler = Scheduler(
             pipeline,
@@ -596,6 +728,10 @@ async def _sigint_as_cancellation(func: Callable[[], Awaitable[T]]) -> T:
 #: Threads that whole runs moved off the caller's loop occupy, per event loop.
 _RUN_THREADS = 40
 _run_thread_limiter: RunVar[anyio.CapacityLimiter] = RunVar("dagloop_run_threads")
+
+
+def _observers(on_event: Callable[[RunEvent], Any] | None) -> tuple[Observer, ...]:
+    return (CallbackObserver(on_event),) if on_event is not None else ()
 
 
 def _run_threads() -> anyio.CapacityLimiter:

@@ -1,0 +1,260 @@
+"""Run events: one stream for every runner and placement (issue 10, sections 1-2).
+
+``on_event=`` gets each event as it happens; ``runner.stream()`` gives them to an
+``async for`` and the outputs after the block. What the events say is checked
+against what ran: which placement, which thread or process, how many attempts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+import anyio
+import pytest
+
+from dagloop.io import DataCatalog, MemoryDataset
+from dagloop.pipeline import Pipeline, node
+from dagloop.runner import RunEvent, SequentialRunner, ThreadRunner
+from tests.runner._nodes import (
+    RUNNER_KINDS,
+    NodeFailure,
+    add_one,
+    current_pid,
+    fail,
+    make_catalog,
+    make_runner,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+async def async_add_one(x: int) -> int:
+    return x + 1
+
+
+def thread_name(x: Any) -> str:
+    return threading.current_thread().name
+
+
+def mixed() -> Pipeline:
+    """One node per placement: async, inline, thread, process."""
+    return Pipeline(
+        [
+            node(async_add_one, "a", "b", name="on_loop"),
+            node(add_one, "b", "c", name="inline", executor="inline"),
+            node(thread_name, "c", "thread_out", name="in_thread", executor="thread"),
+            node(current_pid, "c", "pid", name="in_process", executor="process"),
+        ]
+    )
+
+
+def by_kind(events: list[RunEvent], kind: str) -> dict[str | None, RunEvent]:
+    return {e.node: e for e in events if e.kind == kind}
+
+
+@pytest.mark.parametrize("kind", RUNNER_KINDS)
+def test_on_event_reports_every_node_where_it_ran(kind):
+    events: list[RunEvent] = []
+    catalog = make_catalog(kind, {"a": MemoryDataset(1)})
+
+    outputs = make_runner(kind).run(mixed(), catalog, on_event=events.append)
+
+    assert events[0].kind == "run_started"
+    assert events[-1].kind == "run_finished"
+    assert len({e.run_id for e in events}) == 1
+    finished = by_kind(events, "node_finished")
+    assert {name: e.placement for name, e in finished.items()} == {
+        "on_loop": "async",
+        "inline": "inline",
+        "in_thread": "thread",
+        "in_process": "process",
+    }
+    # The worker is the thread the function ran in, or the worker's pid.
+    assert finished["in_thread"].worker == outputs["thread_out"].load()
+    assert finished["in_process"].worker == outputs["pid"].load()
+    assert finished["in_process"].worker != os.getpid()
+    # Every node started before it finished, and took a measured time.
+    started = by_kind(events, "node_started")
+    assert started.keys() == finished.keys()
+    for name, event in finished.items():
+        assert started[name].at <= event.at
+        assert event.duration is not None
+        assert event.duration >= 0
+        assert event.attempt == 1
+    # A load and a save per node input and output, each inside its node's span.
+    loads = [(e.node, e.dataset) for e in events if e.kind == "dataset_loaded"]
+    saves = [(e.node, e.dataset) for e in events if e.kind == "dataset_saved"]
+    assert sorted(loads) == sorted(
+        [("on_loop", "a"), ("inline", "b"), ("in_thread", "c"), ("in_process", "c")]
+    )
+    assert sorted(saves) == sorted(
+        [
+            ("on_loop", "b"),
+            ("inline", "c"),
+            ("in_thread", "thread_out"),
+            ("in_process", "pid"),
+        ]
+    )
+    times = [e.at for e in events]
+    assert times == sorted(times)
+
+
+def test_a_failed_node_and_run_carry_the_error():
+    events: list[RunEvent] = []
+    pipe = Pipeline([node(fail, "a", "b", name="broken")])
+
+    with pytest.raises(NodeFailure) as raised:
+        ThreadRunner().run(
+            pipe, DataCatalog({"a": MemoryDataset(1)}), on_event=events.append
+        )
+
+    failed = by_kind(events, "node_failed")["broken"]
+    assert failed.error is raised.value
+    assert events[-1].kind == "run_failed"
+    assert events[-1].error is raised.value
+    assert "node_finished" not in {e.kind for e in events}
+
+
+def test_retries_are_reported_with_the_attempt_that_failed():
+    calls: list[int] = []
+
+    def flaky(x: int) -> int:
+        calls.append(x)
+        if len(calls) < 3:
+            raise RuntimeError(f"attempt {len(calls)}")
+        return x
+
+    events: list[RunEvent] = []
+    pipe = Pipeline([node(flaky, "a", "b", name="flaky", retries=2, retry_delay=0)])
+
+    SequentialRunner().run(
+        pipe, DataCatalog({"a": MemoryDataset(1)}), on_event=events.append
+    )
+
+    retrying = [e for e in events if e.kind == "node_retrying"]
+    assert [e.attempt for e in retrying] == [1, 2]
+    assert [str(e.error) for e in retrying] == ["attempt 1", "attempt 2"]
+    assert by_kind(events, "node_finished")["flaky"].attempt == 3
+
+
+def test_a_raising_callback_is_logged_and_the_run_goes_on(caplog):
+    seen: list[str] = []
+
+    def broken(event: RunEvent) -> None:
+        seen.append(event.kind)
+        raise KeyError("observer bug")
+
+    with caplog.at_level(logging.WARNING, logger="dagloop.runner"):
+        outputs = SequentialRunner().run(
+            Pipeline([node(add_one, "a", "b", name="one")]),
+            DataCatalog({"a": MemoryDataset(1)}),
+            on_event=broken,
+        )
+
+    assert outputs["b"].load() == 2
+    assert seen == ["run_started"]  # no further events after it raised
+    assert "on_event callback" in caplog.text
+
+
+def test_a_callback_that_is_not_callable_is_refused_before_any_work():
+    ran: list[int] = []
+    with pytest.raises(TypeError, match="on_event should be a callable"):
+        SequentialRunner().run(
+            Pipeline([node(ran.append, "a", None, name="one")]),
+            DataCatalog({"a": MemoryDataset(1)}),
+            on_event="print",  # type: ignore[arg-type]
+        )
+    assert ran == []
+
+
+@pytest.mark.parametrize("runner", [SequentialRunner, ThreadRunner])
+async def test_stream_yields_the_events_then_the_outputs(runner):
+    # SequentialRunner moves a sync pipeline to a thread of its own: its events
+    # cross to the reader's loop, in order.
+    pipe = Pipeline(
+        [node(add_one, "a", "b", name="one"), node(add_one, "b", "c", name="two")]
+    )
+    async with runner().stream(pipe, DataCatalog({"a": MemoryDataset(1)})) as run:
+        kinds = [(e.kind, e.node) async for e in run]
+
+    assert kinds == [
+        ("run_started", None),
+        ("node_started", "one"),
+        ("dataset_loaded", "one"),
+        ("dataset_saved", "one"),
+        ("node_finished", "one"),
+        ("node_started", "two"),
+        ("dataset_loaded", "two"),
+        ("dataset_saved", "two"),
+        ("node_finished", "two"),
+        ("run_finished", None),
+    ]
+    assert run.outputs["c"].load() == 3
+
+
+async def test_stream_raises_the_runs_error_when_the_block_ends():
+    pipe = Pipeline([node(fail, "a", "b", name="broken")])
+    kinds: list[str] = []
+    with pytest.raises(NodeFailure):
+        async with ThreadRunner().stream(
+            pipe, DataCatalog({"a": MemoryDataset(1)})
+        ) as run:
+            kinds = [e.kind async for e in run]
+    assert kinds[-1] == "run_failed"
+    with pytest.raises(RuntimeError, match="has no outputs"):
+        run.outputs  # noqa: B018
+
+
+async def test_leaving_the_block_early_cancels_the_run():
+    cancelled: list[bool] = []
+
+    async def forever(x: Any) -> None:
+        try:
+            await anyio.sleep_forever()
+        except anyio.get_cancelled_exc_class():
+            cancelled.append(True)
+            raise
+
+    pipe = Pipeline([node(forever, "a", "b", name="forever")])
+    with anyio.fail_after(5):
+        async with ThreadRunner().stream(
+            pipe, DataCatalog({"a": MemoryDataset(1)})
+        ) as run:
+            async for event in run:
+                if event.kind == "node_started":
+                    break
+    assert cancelled == [True]
+
+
+async def test_a_lagging_reader_loses_dataset_events_never_node_events():
+    last_ran = anyio.Event()
+
+    async def last(*values: Any) -> int:
+        last_ran.set()
+        return len(values)
+
+    width = 30
+    pipe = Pipeline(
+        [node(async_add_one, "a", f"x{i}", name=f"n{i}") for i in range(width)]
+        + [node(last, [f"x{i}" for i in range(width)], "total", name="last")]
+    )
+    async with ThreadRunner().stream(
+        pipe, DataCatalog({"a": MemoryDataset(1)}), buffer=10
+    ) as run:
+        await last_ran.wait()  # read nothing while the run goes on
+        events = [e async for e in run]
+
+    assert run.outputs["total"].load() == width
+    assert run.dropped > 0
+    nodes = by_kind(events, "node_finished")
+    assert len(nodes) == width + 1  # every node's fate is there
+    assert events[-1].kind == "run_finished"
+
+
+async def test_stream_refuses_a_bad_buffer():
+    with pytest.raises(ValueError, match="buffer should be a positive int"):
+        async with ThreadRunner().stream(Pipeline([]), DataCatalog(), buffer=0):
+            pass
