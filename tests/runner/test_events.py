@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -258,3 +260,20 @@ async def test_stream_refuses_a_bad_buffer():
     with pytest.raises(ValueError, match="buffer should be a positive int"):
         async with ThreadRunner().stream(Pipeline([]), DataCatalog(), buffer=0):
             pass
+
+
+def test_importing_dagloop_configures_no_logging():
+    # Kedro-style node lines are one logging.basicConfig(level=INFO) away
+    # (docs/events.md); dagloop itself adds no handler and sets no level.
+    code = (
+        "import logging, dagloop, dagloop.runner, dagloop.io, dagloop.pipeline\n"
+        "loggers = [logging.getLogger()] + [\n"
+        "    logging.getLogger(n) for n in logging.Logger.manager.loggerDict\n"
+        "    if n.startswith('dagloop')]\n"
+        "print(sum(len(lg.handlers) for lg in loggers),\n"
+        "      [lg.name for lg in loggers[1:] if lg.level != logging.NOTSET])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["0", "[]"]
