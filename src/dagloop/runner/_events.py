@@ -204,6 +204,9 @@ class RunEvents:
         self.run_id = run_id
         self._subscribers = observers
         self._start = perf_counter()
+        #: The name of the thread running the run's loop (where async and
+        #: inline nodes run).
+        self.loop_thread = threading.current_thread().name
 
     def now(self) -> float:
         """Seconds since the run started."""

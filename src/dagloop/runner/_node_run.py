@@ -14,7 +14,6 @@ nodes, whose I/O and hooks stay in the parent): for each input
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from functools import partial
 from itertools import cycle
@@ -118,8 +117,7 @@ async def _run_observed(
     node: Node, ctx: RunContext, place: Placement, events: RunEvents
 ) -> None:
     """``run_node`` with its events: started, then finished or failed."""
-    on_loop = place.name in _ON_THE_LOOP
-    attempt = Attempt(threading.current_thread().name if on_loop else None)
+    attempt = Attempt(events.loop_thread if place.name in _ON_THE_LOOP else None)
     token = _attempt.set(attempt)
     start = events.now()
     events.emit(
@@ -224,7 +222,8 @@ def _crosses_processes(place: Placement, node: Node, ctx: RunContext) -> bool:
 
 async def _load_one(node: Node, name: str, ctx: RunContext) -> Any:
     hooks, events = ctx.hooks, ctx.events
-    await hooks.call("before_dataset_loaded", dataset_name=name, node=node)
+    if hooks.on_load:
+        await hooks.call("before_dataset_loaded", dataset_name=name, node=node)
     start = events.now() if events is not None else 0.0
     data = await ctx.catalog.load(name)
     if events is not None:
@@ -234,7 +233,10 @@ async def _load_one(node: Node, name: str, ctx: RunContext) -> Any:
             dataset=name,
             duration=events.now() - start,
         )
-    await hooks.call("after_dataset_loaded", dataset_name=name, data=data, node=node)
+    if hooks.on_load:
+        await hooks.call(
+            "after_dataset_loaded", dataset_name=name, data=data, node=node
+        )
     return data
 
 
@@ -368,9 +370,13 @@ def _retrying(node: Node, error: Exception, failed: int, events: RunEvents) -> N
 
 async def _save_one(node: Node, name: str, data: Any, ctx: RunContext) -> None:
     hooks = ctx.hooks
-    await hooks.call("before_dataset_saved", dataset_name=name, data=data, node=node)
+    if hooks.on_save:
+        await hooks.call(
+            "before_dataset_saved", dataset_name=name, data=data, node=node
+        )
     await _saved(node, name, data, ctx)
-    await hooks.call("after_dataset_saved", dataset_name=name, data=data, node=node)
+    if hooks.on_save:
+        await hooks.call("after_dataset_saved", dataset_name=name, data=data, node=node)
 
 
 async def _saved(node: Node, name: str, data: Any, ctx: RunContext) -> None:
