@@ -29,7 +29,7 @@ from dagloop.runner._errors import (
     ProcessTransferError,
     WorkerProcessError,
 )
-from dagloop.runner._events import Attempt, RunEvents, _attempt
+from dagloop.runner._events import Attempt, EventKind, RunEvents, _attempt
 
 _logger = logging.getLogger("dagloop.runner")
 
@@ -133,25 +133,30 @@ async def _run_observed(
         else:
             await _run_node(node, ctx, place)
     except BaseException as exc:
-        events.emit(
-            "node_failed",
-            node=node.name,
-            placement=place.name,
-            worker=attempt.worker,
-            attempt=attempt.number,
-            duration=events.now() - start,
-            error=exc,
-        )
+        _node_ended(events, "node_failed", node, place, attempt, start, exc)
         raise
     finally:
         _attempt.reset(token)
+    _node_ended(events, "node_finished", node, place, attempt, start, None)
+
+
+def _node_ended(
+    events: RunEvents,
+    kind: EventKind,
+    node: Node,
+    place: Placement,
+    attempt: Attempt,
+    start: float,
+    error: BaseException | None,
+) -> None:
     events.emit(
-        "node_finished",
+        kind,
         node=node.name,
         placement=place.name,
         worker=attempt.worker,
         attempt=attempt.number,
         duration=events.now() - start,
+        error=error,
     )
 
 
