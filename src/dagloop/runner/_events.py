@@ -197,12 +197,12 @@ class Subscriber:
 
 
 class RunEvents:
-    """Emits one run's events to its subscribers (emitters run on the run's loop)."""
+    """Emits one run's events to its observers (emitters run on the run's loop)."""
 
     def __init__(self, run_id: str, observers: tuple[Observer, ...]) -> None:
         """Start the run's clock."""
         self.run_id = run_id
-        self._subscribers = observers
+        self._observers = observers
         self._start = perf_counter()
         #: The name of the thread running the run's loop (where async and
         #: inline nodes run).
@@ -215,13 +215,13 @@ class RunEvents:
     def emit(self, kind: EventKind, **fields: Any) -> None:
         """Send one event to every subscriber."""
         event = RunEvent(kind, self.run_id, self.now(), **fields)
-        for subscriber in self._subscribers:
-            subscriber.put(event)
+        for observer in self._observers:
+            observer.put(event)
 
     def close(self) -> None:
-        """The run is over: every subscriber's iteration ends once drained."""
-        for subscriber in self._subscribers:
-            subscriber.close()
+        """The run is over: every observer is told (a stream ends once drained)."""
+        for observer in self._observers:
+            observer.close()
 
 
 class Attempt:
@@ -238,13 +238,20 @@ class Attempt:
 _attempt: ContextVar[Attempt | None] = ContextVar("dagloop_attempt", default=None)
 
 
-def note_worker(worker: str | int) -> None:
-    """Record the thread name or process id running the current attempt (if
-    anyone listens). Works from a worker thread too: it sees the caller's
-    context, so the same ``Attempt``."""
+def note_worker(pid: int) -> None:
+    """Record the worker process running the current attempt (if anyone listens)."""
     attempt = _attempt.get()
     if attempt is not None:
-        attempt.worker = worker
+        attempt.worker = pid
+
+
+def note_thread() -> None:
+    """Record the current thread as running the current attempt (if anyone
+    listens). Called in the worker thread: it sees the caller's context, so the
+    same ``Attempt``; the name is read only when someone listens."""
+    attempt = _attempt.get()
+    if attempt is not None:
+        attempt.worker = threading.current_thread().name
 
 
 def check_callback(on_event: Callable[[RunEvent], Any] | None) -> None:

@@ -106,17 +106,20 @@ def run_node(node: Node, ctx: RunContext) -> Awaitable[None]:
     if ctx.is_async:
         _check_generator(node)
     place = ctx.placements.for_node(node)
-    if ctx.events is not None:
-        return _run_observed(node, ctx, place, ctx.events)
     if _crosses_processes(place, node, ctx):
-        return _run_handed_over(node, ctx, place)
-    return _run_node(node, ctx, place)
+        run = _run_handed_over(node, ctx, place)
+    else:
+        run = _run_node(node, ctx, place)
+    if ctx.events is not None:
+        return _observed(run, node, place, ctx.events)
+    return run
 
 
-async def _run_observed(
-    node: Node, ctx: RunContext, place: Placement, events: RunEvents
+async def _observed(
+    run: Awaitable[None], node: Node, place: Placement, events: RunEvents
 ) -> None:
-    """``run_node`` with its events: started, then finished or failed."""
+    """Await ``run`` (``node``'s) with its events: started, then finished or failed."""
+    # Set before ``run`` starts, so the placement can note its worker here.
     attempt = Attempt(events.loop_thread if place.name in _ON_THE_LOOP else None)
     token = _attempt.set(attempt)
     start = events.now()
@@ -128,10 +131,7 @@ async def _run_observed(
         attempt=1,
     )
     try:
-        if _crosses_processes(place, node, ctx):
-            await _run_handed_over(node, ctx, place)
-        else:
-            await _run_node(node, ctx, place)
+        await run
     except BaseException as exc:
         _node_ended(events, "node_failed", node, place, attempt, start, exc)
         raise

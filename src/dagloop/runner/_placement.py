@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import pickle
-import threading
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,7 +35,7 @@ import anyio.to_thread
 
 from dagloop._workers.call import call_in_worker
 from dagloop.runner._errors import NodeTimeoutError
-from dagloop.runner._events import note_worker
+from dagloop.runner._events import note_thread, note_worker
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Iterable
@@ -235,7 +234,7 @@ class Placements:
 def _call_and_map(
     node: Node, args: list[Any], kwargs: dict[str, Any]
 ) -> dict[str, Any]:
-    note_worker(threading.current_thread().name)
+    note_thread()
     return node._outputs_to_dictionary(node.func(*args, **kwargs))
 
 

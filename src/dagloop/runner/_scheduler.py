@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import AsyncExitStack
+from functools import partial
 from typing import TYPE_CHECKING
 
 import anyio
@@ -26,7 +27,7 @@ from dagloop.runner._node_run import RunContext, run_node
 from dagloop.runner._task_group import Spawner, node_task_group
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Awaitable, Callable, Mapping
 
     from dagloop.pipeline import Pipeline
     from dagloop.pipeline.node import Node
@@ -68,6 +69,10 @@ class Scheduler:
         self._free_outputs = pipeline._free_outputs
         self.done: list[Node] = []
         self._limiters = dict(limiters or {})
+        #: How one node runs: holding its tags' slots, or straight away.
+        self._run_node: Callable[[Node], Awaitable[None]] = (
+            self._run_limited if self._limiters else partial(run_node, ctx=ctx)
+        )
         self._stop_requested = stop_requested
         # Decided once per run: at WARNING (the usual production level) the two
         # progress messages per node would cost two logging calls for nothing.
@@ -83,10 +88,7 @@ class Scheduler:
             for node in self._nodes:
                 if self._stop_requested and self._stop_requested():
                     await anyio.lowlevel.checkpoint()
-                if self._limiters:
-                    await self._run_limited(node)
-                else:
-                    await run_node(node, self._ctx)
+                await self._run_node(node)
                 if unused := self._finished(node):
                     await self._release(unused)
             return
@@ -114,10 +116,7 @@ class Scheduler:
     ) -> None:
         node = self._nodes[index]
         try:
-            if self._limiters:
-                await self._run_limited(node)
-            else:
-                await run_node(node, self._ctx)
+            await self._run_node(node)
             if unused := self._finished(node):
                 await self._release(unused)
         except Exception as exc:
