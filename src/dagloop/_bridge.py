@@ -246,7 +246,10 @@ class _OwnLoop:
         with self._lock:
             self.cancelled = True
             if self._cancel is not None:
-                self._cancel()
+                # The call may have ended and its loop closed meanwhile (trio's
+                # RunFinishedError is a RuntimeError too): nothing to cancel.
+                with contextlib.suppress(RuntimeError):
+                    self._cancel()
 
 
 def loop_call_soon() -> Callable[..., object]:

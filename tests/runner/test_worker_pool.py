@@ -198,6 +198,67 @@ class TestLifetime:
             fresh = pid_of_run(SequentialRunner(pool=pool))
             assert fresh != spun
 
+    def test_a_killed_workers_folder_goes_with_it(self, tmp_path):
+        # Big buffers of a call go through the worker's own folder: whatever an
+        # interrupted call left there is removed with the worker.
+        marker = str(tmp_path / "spin")
+        big = b"x" * (2 << 20)  # out of band: through the folder
+        with WorkerPool() as pool:
+            pid = pid_of_run(SequentialRunner(pool=pool))
+            folder = Path(pool.folder) / f"worker-{pid}"
+            assert folder.is_dir()
+            pipe = Pipeline(
+                [
+                    node(
+                        spin_forever,
+                        ["marker", "big"],
+                        "never",
+                        name="spins",
+                        executor="process",
+                        timeout=0.5,
+                    )
+                ]
+            )
+            catalog = DataCatalog(
+                {"marker": MemoryDataset(marker), "big": MemoryDataset(big)}
+            )
+            with pytest.raises(NodeTimeoutError):
+                SequentialRunner(pool=pool).run(pipe, catalog)
+            assert read_pid(marker) == pid  # the warm worker took the call
+            assert wait_gone(pid)
+            assert not folder.exists()
+            assert [p for p in Path(pool.folder).rglob("*") if p.is_file()] == []
+
+    def test_stopping_a_busy_worker_ends_its_call_with_a_clear_error(self, tmp_path):
+        # stop_workers() from another thread only kills a busy worker: the run
+        # talking to it sees its pipes end (no wait on a closed descriptor).
+        marker = str(tmp_path / "spin")
+        errors: list[BaseException] = []
+        pipe = Pipeline(
+            [node(spin_forever, "marker", "never", name="spins", executor="process")]
+        )
+
+        def run() -> None:
+            try:
+                SequentialRunner(pool=pool).run(
+                    pipe, DataCatalog({"marker": MemoryDataset(marker)})
+                )
+            except BaseException as exc:
+                errors.append(exc)
+
+        with WorkerPool() as pool:
+            thread = threading.Thread(target=run)
+            thread.start()
+            wait_for_marker(marker)
+            pid = read_pid(marker)
+            pool.stop_workers()
+            thread.join(GUARD)
+            assert not thread.is_alive()
+            assert wait_gone(pid)
+        (error,) = errors
+        assert isinstance(error, WorkerProcessError)
+        assert "'spins'" in str(error)
+
     def test_a_worker_killed_while_idle_is_replaced(self):
         with WorkerPool() as pool:
             first = pid_of_run(SequentialRunner(pool=pool))

@@ -13,12 +13,11 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import anyio.to_thread
 
 from dagloop._workers.errors import ProcessTransferError, WorkerProcessError
 from dagloop._workers.payload import FromWorker, dump, load
 from dagloop._workers.protocol import CALL, Status
-from dagloop.io._async import io_limiter
+from dagloop.io._async import in_io_thread
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -68,8 +67,11 @@ async def call_in_worker(
                 if _small(args) and _small(kwargs.values()):
                     request = dump((func, args, kwargs), None)
                 else:
-                    request = await anyio.to_thread.run_sync(
-                        dump, (func, args, kwargs), pool.folder, limiter=io_limiter()
+                    request = await in_io_thread(
+                        dump,
+                        (func, args, kwargs),
+                        worker.folder,
+                        abandon_on_cancel=False,
                     )
             except Exception as exc:  # raised below: the worker itself is fine
                 unsendable = exc
@@ -96,7 +98,9 @@ async def call_in_worker(
     _replay(records)
     value = await _outcome(name, Status(status), reply)
     if is_generator:
-        return (item for item in value)  # drained there; streamed to the savers here
+        # Drained there; streamed to the savers here, as a generator (not any
+        # iterator): outputs are split the way a generator node's are.
+        return (item for item in value)
     return value
 
 
@@ -141,9 +145,7 @@ async def _outcome(name: str, status: Status, reply: Any) -> Any:
         raise transfer_error(name, "its result", reply)
     try:
         if reply.files or len(reply.data) > _INLINE_BYTES:
-            value = await anyio.to_thread.run_sync(
-                load, reply, FromWorker, limiter=io_limiter()
-            )
+            value = await in_io_thread(load, reply, FromWorker, abandon_on_cancel=False)
         else:
             value = load(reply, FromWorker)
     except Exception as exc:

@@ -161,7 +161,7 @@ def _describe(exc: BaseException) -> str:
     return "".join(traceback.format_exception(exc)).rstrip()
 
 
-#: The side-channel folder of the pool (from the ``INIT`` request).
+#: This worker's side-channel folder, in the pool's (from the ``INIT`` request).
 _folder: str | None = None
 
 
@@ -185,7 +185,9 @@ def _watch_parent(lifeline: int) -> None:
     except OSError:
         pass
     if _folder is not None:
-        shutil.rmtree(_folder, ignore_errors=True)
+        # The pool's whole folder: every worker of the pool sees the same end
+        # of the parent, and ends with it.
+        shutil.rmtree(os.path.dirname(_folder), ignore_errors=True)
     try:
         os.killpg(0, signal.SIGKILL)  # this worker and whatever its node started
     finally:

@@ -36,6 +36,7 @@ import contextlib
 import io
 import os
 import pickle
+import shutil
 import signal
 import subprocess
 import sys
@@ -52,7 +53,7 @@ import anyio.to_thread
 from dagloop._bridge import loop_call_soon
 from dagloop._workers.payload import FromWorker, SideChannel
 from dagloop._workers.protocol import HEADER, INIT, PRELOAD_FAILED, READY, frame
-from dagloop.io._async import io_limiter
+from dagloop.io._async import in_io_thread, io_limiter
 from dagloop.pipeline._controls import _positive_int, _seconds
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ _READ_SIZE = 1 << 16
 class _Worker:
     """One worker process, its two pipes (non-blocking) and its bookkeeping."""
 
-    def __init__(self, popen: subprocess.Popen[bytes]) -> None:
+    def __init__(self, popen: subprocess.Popen[bytes], folder: str) -> None:
         assert popen.stdin is not None
         assert popen.stdout is not None
         self.popen = popen
@@ -91,9 +92,13 @@ class _Worker:
         self.idle_since = 0.0
         #: The ``sys.path`` the worker has (sent again when the parent's changes).
         self.sys_path: list[str] = []
+        #: This worker's own side-channel folder (in the pool's): the big buffers
+        #: of its calls, both ways. Removed with the worker, so whatever an
+        #: interrupted call left there goes with it.
+        self.folder = folder
         # Also run if this object is ever dropped without ``kill()``: a worker
         # nobody can reach any more is ended, and its pipes are closed.
-        self._end = weakref.finalize(self, _end_process, popen)
+        self._end = weakref.finalize(self, _end_process, popen, folder)
 
     async def request(self, message: tuple[Any, ...]) -> Any:
         """Send ``message``; return the worker's reply.
@@ -154,28 +159,41 @@ class _Worker:
 
     def kill(self) -> None:
         """Kill the worker and its process group, reap it (a killed process is
-        reaped within milliseconds) and close its pipes; idempotent."""
+        reaped within milliseconds), close its pipes and remove its folder;
+        idempotent. Only for a worker no call is talking to."""
         self._end()
+
+    def interrupt(self) -> None:
+        """Kill the worker and its group, and nothing more: for a worker a call
+        on some loop is talking to. Its pipes stay open, so that call sees them
+        end and stops the worker itself, on its own loop."""
+        _signal_end(self.popen)
 
     async def stop(self) -> None:
         """:meth:`kill`, finished even when the caller is cancelled."""
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(self.kill, limiter=io_limiter())
+            await in_io_thread(self.kill, abandon_on_cancel=False)
 
 
-def _end_process(popen: subprocess.Popen[bytes]) -> None:
-    """Kill ``popen`` and its group unless it has ended; reap it; close its pipes."""
+def _signal_end(popen: subprocess.Popen[bytes]) -> None:
+    if popen.returncode is None:
+        _kill_group(popen.pid)
+        with contextlib.suppress(ProcessLookupError):
+            popen.kill()
+
+
+def _end_process(popen: subprocess.Popen[bytes], folder: str) -> None:
+    """Kill ``popen`` and its group unless it has ended; reap it; close its pipes;
+    remove its side-channel folder."""
     try:
-        if popen.returncode is None:
-            _kill_group(popen.pid)
-            with contextlib.suppress(ProcessLookupError):
-                popen.kill()
+        _signal_end(popen)
         popen.wait()
     finally:
         for pipe in (popen.stdin, popen.stdout):
             if pipe is not None:
                 with contextlib.suppress(OSError):
                     pipe.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _kill_group(pid: int) -> None:
@@ -351,7 +369,11 @@ class WorkerPool:
         """
         with self._lock:
             self._closed = True
+            reaper = self._reaper
         self.stop_workers()
+        # Closed, the pool takes no idle worker back: the reaper ends at once.
+        if reaper is not None and reaper is not threading.current_thread():
+            reaper.join()
         self._finalizer()
 
     async def aclose(self) -> None:
@@ -369,15 +391,17 @@ class WorkerPool:
 
     def _stop(self, *, idle_only: bool) -> None:
         with self._changed:
-            workers = list(self._idle if idle_only else self._all)
-            self._all.difference_update(workers)
+            idle = list(self._idle)
+            busy = [] if idle_only else [w for w in self._all if w not in idle]
+            self._all.difference_update(idle + busy)
             self._idle.clear()
             self._changed.notify_all()  # the reaper has nothing left to wait for
-            reaper = self._reaper
-        for worker in workers:
+        for worker in idle:
             worker.kill()
-        if reaper is not None and reaper is not threading.current_thread():
-            reaper.join()
+        for worker in busy:
+            # Its call, on its own loop, reads its pipes: closing them here could
+            # leave that loop waiting on a closed descriptor forever.
+            worker.interrupt()
         with self._lock:
             self._drop_folder_if_unused()
 
@@ -451,10 +475,12 @@ class WorkerPool:
                     await worker.stop()
                     raise
                 worker.calls += 1
-                self._give_back(worker)
+                if not self._give_back(worker):
+                    await worker.stop()  # retired: ended off the loop
             finally:
                 with self._lock:
                     self._leases -= 1
+                    self._drop_folder_if_unused()
         finally:
             self._slots.release()
 
@@ -487,7 +513,8 @@ class WorkerPool:
                 worker.kill()
         return None
 
-    def _give_back(self, worker: _Worker) -> None:
+    def _give_back(self, worker: _Worker) -> bool:
+        """Keep ``worker`` idle; ``False`` when it is to be ended instead."""
         retire = (
             self.max_tasks_per_worker is not None
             and worker.calls >= self.max_tasks_per_worker
@@ -499,8 +526,8 @@ class WorkerPool:
                 worker.idle_since = time.monotonic()
                 self._idle.append(worker)
                 self._start_reaper()
-                return
-        worker.kill()  # between calls, and reaped at once: a few ms
+                return True
+        return False
 
     def _forget(self, worker: _Worker) -> None:
         with self._lock:
@@ -508,12 +535,13 @@ class WorkerPool:
 
     async def _start(self) -> _Worker:
         with self._lock:
-            folder = self._side_channel.folder
+            self._check_open()  # a closed pool's folder and lifeline are gone
+            base = self._side_channel.folder
             lifeline = self._lifeline_for_child()
-        # Not abandoned if cancelled: AnyIO waits for the thread and hands over the
-        # worker, which the failed handshake below then ends.
-        worker = await anyio.to_thread.run_sync(
-            _start_worker, lifeline, limiter=io_limiter()
+        # Not abandoned if cancelled: the thread's worker is handed over, and the
+        # failed handshake below then ends it.
+        worker = await in_io_thread(
+            _start_worker, lifeline, base, abandon_on_cancel=False
         )
         with self._lock:
             self._all.add(worker)
@@ -521,7 +549,7 @@ class WorkerPool:
             main_path = getattr(sys.modules["__main__"], "__file__", None)
             worker.sys_path = list(sys.path)
             reply = await worker.request(
-                (INIT, worker.sys_path, main_path, list(self.preload), folder)
+                (INIT, worker.sys_path, main_path, list(self.preload), worker.folder)
             )
         except BaseException:
             self._forget(worker)
@@ -574,9 +602,17 @@ class WorkerPool:
                 worker.kill()
 
 
-def _start_worker(lifeline: int | None) -> _Worker:
-    """A new worker process (in a thread: starting a process blocks)."""
-    return _Worker(_spawn(lifeline))
+def _start_worker(lifeline: int | None, base: str) -> _Worker:
+    """A new worker process and its folder in ``base`` (in a thread: starting a
+    process blocks)."""
+    popen = _spawn(lifeline)
+    folder = os.path.join(base, f"worker-{popen.pid}")
+    try:
+        os.mkdir(folder)
+    except BaseException:
+        _end_process(popen, folder)
+        raise
+    return _Worker(popen, folder)
 
 
 def _spawn(lifeline: int | None) -> subprocess.Popen[bytes]:
