@@ -252,6 +252,15 @@ class _OwnLoop:
                     self._cancel()
 
 
+def on_asyncio() -> bool:
+    """Whether an asyncio (or uvloop) loop runs in this thread (else trio, or none)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # the documented signal: no asyncio loop in this thread
+        return False
+    return True
+
+
 def loop_call_soon() -> Callable[..., object]:
     """The running loop's thread-safe "call this soon" (asyncio, uvloop or trio)."""
     try:

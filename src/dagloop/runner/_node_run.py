@@ -429,7 +429,7 @@ async def _stream_outputs(
     else:
         streams = list(outputs.values())
     for name, stream in zip(cycle(names), cycle(streams), strict=False):
-        more, chunk = await place.next_item(node, stream)
+        more, chunk = await place.next_item(stream)
         if not more:
             return
         await _save_one(node, name, chunk, ctx)

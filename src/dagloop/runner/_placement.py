@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from dagloop.pipeline.node import Node
 
 __all__ = [
-    "PLACEMENTS",
     "AsyncPlacement",
     "InlinePlacement",
     "Placement",
@@ -55,9 +54,6 @@ __all__ = [
 ]
 
 _logger = logging.getLogger("dagloop.runner")
-
-#: Every placement class by name; filled in as the classes are defined.
-PLACEMENTS: dict[str, type[Placement]] = {}
 
 
 class Placement(ABC):
@@ -70,10 +66,6 @@ class Placement(ABC):
     interruptible: ClassVar[bool] = True
     #: Whether values cross to it by pickling (memory datasets need not copy).
     copies_values: ClassVar[bool] = False
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        PLACEMENTS[cls.name] = cls
 
     @abstractmethod
     async def call(
@@ -112,7 +104,7 @@ class Placement(ABC):
             )
         raise NodeTimeoutError(node.name, seconds)
 
-    async def next_item(self, node: Node, stream: Any) -> tuple[bool, Any]:
+    async def next_item(self, stream: Any) -> tuple[bool, Any]:
         """The next item of a generator node's output; ``(False, None)`` at its end.
 
         A generator's body is user code: it runs where the node runs.
@@ -170,7 +162,7 @@ class ThreadPlacement(Placement):
             abandon_on_cancel=True,
         )
 
-    async def next_item(self, node: Node, stream: Any) -> tuple[bool, Any]:
+    async def next_item(self, stream: Any) -> tuple[bool, Any]:
         return await anyio.to_thread.run_sync(
             _next, stream, limiter=self._limiter, abandon_on_cancel=True
         )

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 
+from dagloop._bridge import on_asyncio
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Coroutine
 
@@ -67,18 +69,10 @@ class _AnyioSpawner:
         self._group.cancel_scope.cancel()
 
 
-def _on_asyncio() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # the documented signal: no asyncio loop in this thread
-        return False
-    return True
-
-
 @asynccontextmanager
 async def node_task_group() -> AsyncIterator[Spawner]:
     """A task group for node tasks; exits once every task has finished."""
-    if _on_asyncio():
+    if on_asyncio():
         async with asyncio.TaskGroup() as group:
             yield _AsyncioSpawner(group)
     else:

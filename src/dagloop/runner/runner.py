@@ -27,7 +27,7 @@ from uuid import uuid4
 import anyio
 from anyio.lowlevel import RunVar
 
-from dagloop._bridge import run_on_own_loop, run_sync, stop_requested
+from dagloop._bridge import on_asyncio, run_on_own_loop, run_sync, stop_requested
 from dagloop._workers.pool import WorkerPool, default_pool
 from dagloop.framework.hooks.manager import _NullPluginManager
 from dagloop.io._async import in_io_thread, loop_limiter
@@ -73,7 +73,6 @@ from dagloop.runner._resume import (  # noqa: F401  (importable from here, as in
 )
 from dagloop.runner._scheduler import Scheduler
 from dagloop.runner._stream import RunStream
-from dagloop.runner._task_group import _on_asyncio
 
 T = TypeVar("T")
 
@@ -690,7 +689,7 @@ def _sigint_needs_translation() -> bool:
     ``KeyboardInterrupt`` afterwards; trio raises it inside whichever task runs,
     so nodes would see ``KeyboardInterrupt`` instead of being cancelled.
     """
-    return not _on_asyncio() and threading.current_thread() is threading.main_thread()
+    return not on_asyncio() and threading.current_thread() is threading.main_thread()
 
 
 async def _sigint_as_cancellation(func: Callable[[], Awaitable[T]]) -> T:
