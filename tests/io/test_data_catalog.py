@@ -32,6 +32,7 @@ from dagloop.io import (
     SharedMemoryDataset,
     Version,
     VersionAlreadyExistsError,
+    _async,
 )
 
 LOGGER = "dagloop.io.data_catalog"
@@ -1023,6 +1024,31 @@ class GatedConstructionDataset(MemoryDataset):
 
 class TestAsyncCatalog:
     @pytest.mark.anyio
+    async def test_a_memory_datasets_own_async_methods_are_called(self):
+        # The catalog calls an in-memory dataset's sync method directly only
+        # when its async methods are AbstractDataset's: overrides are honoured.
+        calls: list[str] = []
+
+        class Traced(MemoryDataset):
+            async def aload(self) -> Any:
+                calls.append("aload")
+                return await super().aload()
+
+            async def asave(self, data: Any) -> None:
+                calls.append("asave")
+                await super().asave(data)
+
+            async def arelease(self) -> None:
+                calls.append("arelease")
+                await super().arelease()
+
+        catalog = DataCatalog({"a": Traced()})
+        await catalog.asave("a", 1)
+        assert await catalog.aload("a") == 1
+        await catalog.arelease("a")
+        assert calls == ["asave", "aload", "arelease"]
+
+    @pytest.mark.anyio
     async def test_async_operations(self, caplog):
         catalog = DataCatalog({"a": MemoryDataset()})
         with caplog.at_level(logging.INFO, logger=LOGGER):
@@ -1212,3 +1238,25 @@ class TestAsyncCatalog:
         catalog = DataCatalog.from_config({"lazy": {"type": Observed}})
         catalog["lazy"]
         assert seen == {"contains": True, "keys": ["lazy"]}
+
+
+class TestAbandonedIOWarning:
+    """A cancelled caller abandons a blocking dataset call; the warning names it."""
+
+    @pytest.mark.anyio
+    async def test_the_warning_names_the_catalog_by_its_class(self, caplog):
+        release = threading.Event()
+
+        class SlowCatalog(DataCatalog):
+            def lookup(self, name: str) -> None:
+                release.wait(5)
+
+        catalog = SlowCatalog({"a": MemoryDataset(1), "b": MemoryDataset(2)})
+        try:
+            with caplog.at_level(logging.WARNING), anyio.move_on_after(0.05):
+                await _async.in_io_thread(catalog.lookup, "x")
+        finally:
+            release.set()
+        (record,) = [r for r in caplog.records if "Cancelled while" in r.message]
+        assert "SlowCatalog.lookup('x')" in record.message
+        assert "MemoryDataset" not in record.message  # not the catalog's listing

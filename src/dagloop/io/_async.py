@@ -84,7 +84,12 @@ def _describe(func: Callable[..., Any], args: tuple[Any, ...]) -> str:
     owner = getattr(func, "__self__", None)
     name = getattr(func, "__name__", repr(func))
     shown = ", ".join(repr(a) for a in args[:1] if isinstance(a, str))
-    return f"{owner}.{name}({shown})" if owner is not None else f"{name}({shown})"
+    if owner is None:
+        return f"{name}({shown})"
+    # A dataset describes itself; anything else (a catalog, whose text lists
+    # every dataset) by its class.
+    label = owner if hasattr(owner, "_describe") else type(owner).__name__
+    return f"{label}.{name}({shown})"
 
 
 async def aload(dataset: Any) -> Any:

@@ -189,6 +189,12 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
     _ASYNC_LOAD: ClassVar[bool] = False
     _ASYNC_SAVE: ClassVar[bool] = False
     _ASYNC_EXISTS: ClassVar[bool] = False
+    # Set for each subclass too: ``aload``/``asave``/``arelease`` are this class's
+    # own (they call the sync method), so a catalog may call that directly when
+    # the data is in memory (``_INLINE_IO``), with no coroutine in between.
+    _PLAIN_ALOAD: ClassVar[bool] = False
+    _PLAIN_ASAVE: ClassVar[bool] = False
+    _PLAIN_ARELEASE: ClassVar[bool] = False
 
     @classmethod
     def from_config(
@@ -318,6 +324,9 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
         cls._ASYNC_LOAD = _native(cls, "_aload")
         cls._ASYNC_SAVE = _native(cls, "_asave")
         cls._ASYNC_EXISTS = _native(cls, "_aexists")
+        cls._PLAIN_ALOAD = not cls._ASYNC_LOAD and cls.aload is AbstractDataset.aload
+        cls._PLAIN_ASAVE = not cls._ASYNC_SAVE and cls.asave is AbstractDataset.asave
+        cls._PLAIN_ARELEASE = cls.arelease is AbstractDataset.arelease
         if hasattr(cls, "_load") and not _is_placeholder(cls._load):
             cls.load = cls._load  # type: ignore[method-assign]
         if hasattr(cls, "_save") and not _is_placeholder(cls._save):

@@ -96,10 +96,6 @@ def _build(recipe: _Recipe) -> Any:
     return cls(**copy.deepcopy(kwargs)) if kwargs else cls()
 
 
-def _may_be_versioned(cls: type[Any]) -> bool:
-    return issubclass(cls, CachedDataset) or hasattr(cls, "resolve_load_version")
-
-
 def _pinned_version(dataset: Any) -> Any:
     """The ``Version`` of a versioned dataset (looking inside ``CachedDataset``)."""
     inner = dataset._dataset if isinstance(dataset, CachedDataset) else dataset
@@ -191,15 +187,17 @@ class DataCatalog:
         """Register the undeclared ones of ``names`` from their runtime pattern.
 
         The batch form of ``get(name, fallback_to_runtime_pattern=True)`` for a
-        run's warm-up, called on the event loop: it builds nothing from config
-        (no import, no user constructor, no I/O) and does not wait for the lock
-        (another thread may hold it while building a dataset). Returns the names
-        it left for ``get``: declared in config, matched by a user's pattern, a
-        runtime pattern that needs the general path — or all of them when the
-        lock is busy.
+        run's warm-up, called on the event loop, for the usual case only: one
+        catch-all runtime pattern (``{default}``) of an in-memory dataset class
+        (``_INLINE_IO``), built from one recipe for the whole batch — no user
+        constructor, no I/O. It does not wait for the lock (another thread may
+        hold it while building a dataset). Returns the names it left for
+        ``get``: declared in config, matched by a user's pattern, any other
+        runtime pattern — or all of them when the lock is busy.
         """
         names = list(names)
-        if not self._lock.acquire(blocking=False):
+        recipe = self._in_memory_recipe()
+        if recipe is None or not self._lock.acquire(blocking=False):
             return names
         left: list[str] = []
         built, lazy = self._datasets, self._lazy_datasets
@@ -207,31 +205,28 @@ class DataCatalog:
         user_patterns = bool(
             resolver._dataset_patterns or resolver._user_catch_all_pattern
         )
-        # The usual case, one catch-all runtime pattern (``{default}``): every
-        # name gets the same recipe, so it is looked up once for the batch.
-        runtime = list(resolver._default_runtime_patterns)
-        shared = (
-            self._runtime_recipe(runtime[0])
-            if len(runtime) == 1 and _single_placeholder(runtime[0])
-            else None
-        )
-        # A class that cannot be versioned needs no check of each instance.
-        versioned = shared is None or _may_be_versioned(shared[0])
         try:
             for name in names:
                 if name in built:
                     continue
                 if name in lazy or (user_patterns and self._matches_user_pattern(name)):
                     left.append(name)
-                    continue
-                dataset = _build(shared) if shared else self._runtime_dataset(name)
-                if dataset is None or (versioned and _pinned_version(dataset)):
-                    left.append(name)
                 else:
-                    built[name] = dataset
+                    built[name] = _build(recipe)
         finally:
             self._lock.release()
         return left
+
+    def _in_memory_recipe(self) -> _Recipe | None:
+        """The recipe of the runtime pattern when it is one catch-all building an
+        in-memory dataset (what ``_register_runtime`` may build on the loop)."""
+        patterns = list(self._config_resolver._default_runtime_patterns)
+        if len(patterns) != 1 or not _single_placeholder(patterns[0]):
+            return None
+        recipe = self._runtime_recipe(patterns[0])
+        if recipe is None or not getattr(recipe[0], "_INLINE_IO", False):
+            return None
+        return recipe
 
     def _matches_user_pattern(self, name: str) -> bool:
         resolver = self._config_resolver
@@ -613,9 +608,9 @@ class DataCatalog:
             _logger.info(
                 "Loading data from %s (%s)...", ds_name, type(dataset).__name__
             )
-        # In memory (no async twin): called here, with no thread and no coroutine.
-        if getattr(dataset, "_INLINE_IO", False) and not getattr(
-            dataset, "_ASYNC_LOAD", True
+        # In memory, behind AbstractDataset's own aload: called here directly.
+        if getattr(dataset, "_INLINE_IO", False) and getattr(
+            dataset, "_PLAIN_ALOAD", False
         ):
             return dataset.load()
         return await _async.aload(dataset)
@@ -629,8 +624,8 @@ class DataCatalog:
             raise DatasetNotFoundError(f"Dataset '{ds_name}' not found in the catalog")
         if _logger.isEnabledFor(logging.INFO):  # per dataset: one call, not two
             _logger.info("Saving data to %s (%s)...", ds_name, type(dataset).__name__)
-        if getattr(dataset, "_INLINE_IO", False) and not getattr(
-            dataset, "_ASYNC_SAVE", True
+        if getattr(dataset, "_INLINE_IO", False) and getattr(
+            dataset, "_PLAIN_ASAVE", False
         ):
             dataset.save(data)
         else:
@@ -648,7 +643,9 @@ class DataCatalog:
             dataset = await self._aget(ds_name)
         if dataset is None:
             raise DatasetNotFoundError(f"Dataset '{ds_name}' not found in the catalog")
-        if getattr(dataset, "_INLINE_IO", False):
+        if getattr(dataset, "_INLINE_IO", False) and getattr(
+            dataset, "_PLAIN_ARELEASE", False
+        ):
             dataset.release()
         else:
             await _async.arelease(dataset)

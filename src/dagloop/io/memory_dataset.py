@@ -154,8 +154,7 @@ def _copy_with_mode(data: Any, copy_mode: TCopyMode) -> Any:
         DatasetError: For an unknown mode.
     """
     if copy_mode == "deepcopy":
-        # Immutable scalars are their own copy; skip deepcopy's dispatch for them.
-        return data if type(data) in _IMMUTABLE_TYPES else copy.deepcopy(data)
+        return copy.deepcopy(data)  # scalars never get here: see _own_copy
     if copy_mode == "copy":
         return data.copy()
     if copy_mode == "assign":
