@@ -6,12 +6,11 @@ is created, so a typo fails at definition time rather than mid-run.
 
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from dagloop.pipeline._callables import unwrap_partial
+from dagloop.pipeline._callables import is_async_gen_callable
 
 #: Where a sync node function may run.
 Executor = Literal["inline", "thread", "process"]
@@ -95,10 +94,7 @@ def _seconds(value: Any, *, allow_zero: bool) -> bool:
 
 
 def _reject_async_generator(func: Any, label: str) -> None:
-    func = unwrap_partial(func)
-    if inspect.isasyncgenfunction(func) or inspect.isasyncgenfunction(
-        inspect.getattr_static(type(func), "__call__", None)
-    ):
+    if is_async_gen_callable(func):
         raise TypeError(
             f"Node '{label}' wraps an async generator function, which runners cannot "
             f"stream to datasets: collect the items and return them, or use a sync "

@@ -145,7 +145,6 @@ class Node:
 
     def _clear_caches(self) -> None:
         # Derived values are cached: runners read them per node on the hot path.
-        self._cached_inputs: list[str] | None = None
         self._cached_name: str | None = None
         self._cached_key: tuple[Any, Any, Any] | None = None
         self._cached_hash: int | None = None
@@ -294,20 +293,19 @@ class Node:
     @property
     def inputs(self) -> list[str]:
         """Input dataset names in the order they bind to the function."""
-        if self._cached_inputs is None:
-            if isinstance(self._inputs, dict):
-                self._cached_inputs = _dict_inputs_to_list(self._func, self._inputs)
-            else:
-                self._cached_inputs = _to_list(self._inputs)
-        return list(self._cached_inputs)
+        return list(self._io_names[0])
 
     @property
     def _io_names(self) -> tuple[tuple[str, ...], ...]:
         """``(inputs, outputs, confirms)`` as tuples, built once: for the runners'
         per-node path, where the public properties' fresh lists would cost."""
         if self._cached_names is None:
+            if isinstance(self._inputs, dict):
+                inputs = _dict_inputs_to_list(self._func, self._inputs)
+            else:
+                inputs = _to_list(self._inputs)
             self._cached_names = (
-                tuple(self.inputs),
+                tuple(inputs),
                 tuple(self.outputs),
                 tuple(self.confirms),
             )
