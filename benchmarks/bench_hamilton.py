@@ -39,10 +39,10 @@ import asyncio
 import importlib.metadata
 import importlib.util
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from _chain import chain_case
 from _harness import (
     TIMES,
     Case,
@@ -54,6 +54,7 @@ from _harness import (
     timed_async,
 )
 from _nodes import ainc, inc, sleep_async, sleep_sync
+from bench_io_fanout import floor_threads
 
 if TYPE_CHECKING:
     import argparse
@@ -226,25 +227,7 @@ def hamilton_threads_case(n: int, seconds: float) -> Case:
 
 
 def dagloop_chain_case(engine: Engine, n: int) -> Case:
-    def build(length: int) -> Any:
-        p = engine.pipeline
-        return p.Pipeline(
-            [p.node(inc, f"d{i}", f"d{i + 1}", name=f"n{i}") for i in range(length)]
-        )
-
-    def run_once(pipe: Any, length: int) -> float:
-        catalog = engine.io.DataCatalog({"d0": engine.io.MemoryDataset(0)})
-        seconds, out = timed(engine.runner.SequentialRunner().run, pipe, catalog)
-        check(out[f"d{length}"].load() == length, f"dagloop {CHAIN}")
-        return seconds
-
-    pipe, small = build(n), build(20)
-    return Case(
-        "dagloop",
-        f"{CHAIN}: SequentialRunner.run()",
-        lambda: [("run", run_once(pipe, n) / n * 1e6, "µs/node")],
-        lambda: run_once(small, 20),
-    )
+    return chain_case(engine, f"{CHAIN}: SequentialRunner.run()", n)
 
 
 def dagloop_fanout_case(
@@ -301,11 +284,6 @@ def floor_chain(n: int) -> int:
     for i in range(n):
         data[f"d{i + 1}"] = inc(data[f"d{i}"])
     return data[f"d{n}"]
-
-
-def floor_threads(n: int, seconds: float) -> list[float]:
-    with ThreadPoolExecutor(THREADS) as pool:
-        return list(pool.map(sleep_sync, [seconds] * n))
 
 
 async def _gather(func: Callable[[Any], Awaitable[Any]], value: Any, n: int) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from _chain import chain_case
 from _harness import (
     TIMES,
     Case,
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
 
-    from _harness import Engine, Recorder, Row
+    from _harness import Recorder, Row
 
 NAME = "overhead_chain"
 TITLE = "trivial sync nodes in a chain, SequentialRunner, µs per node"
@@ -38,28 +39,6 @@ TARGET_US = 20.0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chain-nodes", type=int, default=2000, help="chain length")
-
-
-def engine_case(engine: Engine, n: int) -> Case:
-    def build(length: int) -> Any:
-        p = engine.pipeline
-        return p.Pipeline(
-            [p.node(inc, f"d{i}", f"d{i + 1}", name=f"n{i}") for i in range(length)]
-        )
-
-    def run_once(pipe: Any, length: int) -> float:
-        catalog = engine.io.DataCatalog({"d0": engine.io.MemoryDataset(0)})
-        runner = engine.runner.SequentialRunner()
-        seconds, out = timed(runner.run, pipe, catalog)
-        check(out[f"d{length}"].load() == length, f"{engine.name} chain")
-        return seconds
-
-    pipe, small = build(n), build(20)
-
-    def run() -> list[Row]:
-        return [("run", run_once(pipe, n) / n * 1e6, "µs/node")]
-
-    return Case(engine.name, "SequentialRunner", run, lambda: run_once(small, 20))
 
 
 def floor_loop(specs: list[tuple[Callable[[int], int], str, str]]) -> int:
@@ -98,7 +77,7 @@ def floor_case(config: str, floor: Callable[[Any], int], n: int) -> Case:
 def measure(args: argparse.Namespace, rec: Recorder) -> None:
     n = args.chain_nodes
     rec.note(f"{n:,} nodes; wall time of runner.run() / {n:,}; logging at WARNING.")
-    cases = [engine_case(engine, n) for engine in engines(rec)]
+    cases = [chain_case(engine, "SequentialRunner", n) for engine in engines(rec)]
     cases.append(floor_case("plain loop + dict", floor_loop, n))
     cases.append(floor_case("asyncio, a coroutine per node", floor_asyncio, n))
     interleave(rec, cases, args.reps)

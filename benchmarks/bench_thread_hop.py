@@ -20,9 +20,10 @@ figure is a lower bound for the full length.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
+from _chain import chain_case
 from _harness import (
     TIMES,
     Case,
@@ -30,7 +31,6 @@ from _harness import (
     engines,
     interleave,
     scenario_main,
-    timed,
     timed_async,
 )
 from _nodes import inc
@@ -58,32 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build(engine: Engine, length: int) -> Any:
-    p = engine.pipeline
-    return p.Pipeline(
-        [p.node(inc, f"d{i}", f"d{i + 1}", name=f"n{i}") for i in range(length)]
-    )
-
-
 def engine_case(engine: Engine, config: str, n: int) -> Case:
-    awaited = config == AWAITED
-
-    def run_once(pipe: Any, length: int) -> float:
-        catalog = engine.io.DataCatalog({"d0": engine.io.MemoryDataset(0)})
-        runner = engine.runner.SequentialRunner()
-        if awaited:
-            seconds, out = timed_async(lambda: runner.arun(pipe, catalog))
-        else:
-            seconds, out = timed(runner.run, pipe, catalog)
-        check(out[f"d{length}"].load() == length, f"{engine.name} {config}")
-        return seconds
-
-    pipe, small = build(engine, n), build(engine, 20)
-
-    def run() -> list[Row]:
-        return [("run", run_once(pipe, n) / n * 1e6, "µs/node")]
-
-    return Case(engine.name, config, run, lambda: run_once(small, 20))
+    return chain_case(engine, config, n, awaited=config == AWAITED)
 
 
 async def _hops(n: int) -> int:
