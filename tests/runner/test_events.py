@@ -256,6 +256,76 @@ async def test_a_lagging_reader_loses_dataset_events_never_node_events():
     assert events[-1].kind == "run_finished"
 
 
+async def test_a_reader_on_another_thread_sees_each_event_while_the_run_waits():
+    # A sync pipeline runs on a thread of its own. Each node waits until the
+    # reader has seen its node_started: a wake-up lost between the two threads
+    # would leave the event queued and the node waiting (and the test failing).
+    seen: dict[str, threading.Event] = {n: threading.Event() for n in ("one", "two")}
+
+    def wait_until_seen(x: int, name: str) -> int:
+        assert seen[name].wait(timeout=10), f"the reader never saw {name} start"
+        return x + 1
+
+    pipe = Pipeline(
+        [
+            node(wait_until_seen, ["a", "params:one"], "b", name="one"),
+            node(wait_until_seen, ["b", "params:two"], "c", name="two"),
+        ]
+    )
+    catalog = DataCatalog(
+        {"a": MemoryDataset(1), "params:one": MemoryDataset("one")}
+        | {"params:two": MemoryDataset("two")}
+    )
+    with anyio.fail_after(20):
+        async with SequentialRunner().stream(pipe, catalog) as run:
+            async for event in run:
+                if event.kind == "node_started":
+                    assert event.worker != threading.current_thread().name
+                    seen[event.node].set()  # type: ignore[index]
+    assert run.outputs["c"].load() == 3
+
+
+def test_a_raising_observer_is_dropped_and_the_others_go_on(caplog):
+    from dagloop.runner._events import CallbackObserver, RunEvents
+
+    good: list[str] = []
+
+    def bad(event: RunEvent) -> None:
+        raise KeyError("observer bug")
+
+    events = RunEvents("r1", (CallbackObserver(bad), CallbackObserver(good.append)))
+    with caplog.at_level(logging.WARNING, logger="dagloop.runner"):
+        events.emit("run_started")
+        events.node("node_started", "n", "inline", "MainThread", 1)
+        events.dataset("dataset_loaded", "n", "d", 0.0)
+    assert [e.kind for e in good] == ["run_started", "node_started", "dataset_loaded"]
+    assert caplog.text.count("raised on a 'run_started' event") == 1
+    assert "Run r1: the on_event callback" in caplog.text
+
+
+def test_events_are_plain_frozen_dataclasses():
+    import dataclasses
+
+    seen: list[RunEvent] = []
+    SequentialRunner().run(
+        Pipeline([node(add_one, "a", "b", name="one")]),
+        DataCatalog({"a": MemoryDataset(1)}),
+        on_event=seen.append,
+        run_id="r1",
+    )
+    loaded = next(e for e in seen if e.kind == "dataset_loaded")
+    # Built without RunEvent(...), yet equal to one built with it, field by field.
+    assert loaded == RunEvent(
+        "dataset_loaded", "r1", loaded.at, node="one", dataset="a",
+        duration=loaded.duration,
+    )  # fmt: skip
+    assert dataclasses.asdict(loaded)["placement"] is None
+    assert dataclasses.replace(loaded, at=0.0).at == 0.0
+    assert hash(loaded) == hash(dataclasses.replace(loaded))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.kind = "node_started"  # type: ignore[misc]
+
+
 async def test_stream_refuses_a_bad_buffer():
     with pytest.raises(ValueError, match="buffer should be a positive int"):
         async with ThreadRunner().stream(Pipeline([]), DataCatalog(), buffer=0):

@@ -29,7 +29,7 @@ from dagloop.runner._errors import (
     ProcessTransferError,
     WorkerProcessError,
 )
-from dagloop.runner._events import Attempt, EventKind, RunEvents, _attempt
+from dagloop.runner._events import Attempt, RunEvents, _attempt
 
 _logger = logging.getLogger("dagloop.runner")
 
@@ -119,45 +119,27 @@ async def _observed(
     run: Awaitable[None], node: Node, place: Placement, events: RunEvents
 ) -> None:
     """Await ``run`` (``node``'s) with its events: started, then finished or failed."""
-    # Set before ``run`` starts, so the placement can note its worker here.
-    attempt = Attempt(events.loop_thread if place.name in _ON_THE_LOOP else None)
-    token = _attempt.set(attempt)
+    name, where = node.name, place.name
+    on_loop = where in _ON_THE_LOOP
+    attempt = Attempt(events.loop_thread if on_loop else None)
+    # Set before ``run`` starts, so the placement can note its worker and a
+    # retry its number here; a node on the loop without retries changes neither.
+    token = _attempt.set(attempt) if node.retries or not on_loop else None
     start = events.now()
-    events.emit(
-        "node_started",
-        node=node.name,
-        placement=place.name,
-        worker=attempt.worker,
-        attempt=1,
-    )
+    events.node("node_started", name, where, attempt.worker, 1)
     try:
         await run
     except BaseException as exc:
-        _node_ended(events, "node_failed", node, place, attempt, start, exc)
+        duration = events.now() - start
+        events.node(
+            "node_failed", name, where, attempt.worker, attempt.number, duration, exc
+        )
         raise
     finally:
-        _attempt.reset(token)
-    _node_ended(events, "node_finished", node, place, attempt, start, None)
-
-
-def _node_ended(
-    events: RunEvents,
-    kind: EventKind,
-    node: Node,
-    place: Placement,
-    attempt: Attempt,
-    start: float,
-    error: BaseException | None,
-) -> None:
-    events.emit(
-        kind,
-        node=node.name,
-        placement=place.name,
-        worker=attempt.worker,
-        attempt=attempt.number,
-        duration=events.now() - start,
-        error=error,
-    )
+        if token is not None:
+            _attempt.reset(token)
+    duration = events.now() - start
+    events.node("node_finished", name, where, attempt.worker, attempt.number, duration)
 
 
 #: Placements whose calls run on the loop's own thread.
@@ -180,13 +162,18 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
     try:
         if ctx.is_async and len(names) > 1:
             inputs = await _load_concurrently(node, names, ctx)
-        elif ctx.hooks.on_load or ctx.events is not None:
+        elif ctx.hooks.on_load:
             for name in names:
                 inputs[name] = await _load_one(node, name, ctx)
         else:
-            load = ctx.catalog.load
+            load, events = ctx.catalog.load, ctx.events
             for name in names:
-                inputs[name] = await load(name)
+                if events is None:
+                    inputs[name] = await load(name)
+                else:
+                    start = events.now()
+                    inputs[name] = await load(name)
+                    events.dataset("dataset_loaded", node.name, name, start)
     except Exception as exc:
         exc.add_note(f"While loading the inputs of node '{node.name}'.")
         raise
@@ -198,13 +185,18 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
             await _stream_outputs(node, outputs, ctx, place)
         elif ctx.is_async and len(outputs) > 1:
             await _save_concurrently(node, outputs, ctx)
-        elif ctx.hooks.on_save or ctx.events is not None:
+        elif ctx.hooks.on_save:
             for name, data in outputs.items():
                 await _save_one(node, name, data, ctx)
         else:
-            save = ctx.catalog.save
+            save, events = ctx.catalog.save, ctx.events
             for name, data in outputs.items():
-                await save(name, data)
+                if events is None:
+                    await save(name, data)
+                else:
+                    start = events.now()
+                    await save(name, data)
+                    events.dataset("dataset_saved", node.name, name, start)
     except Exception as exc:
         exc.add_note(
             f"While saving the outputs of node '{node.name}' (outputs saved before "
@@ -232,12 +224,7 @@ async def _load_one(node: Node, name: str, ctx: RunContext) -> Any:
     start = events.now() if events is not None else 0.0
     data = await ctx.catalog.load(name)
     if events is not None:
-        events.emit(
-            "dataset_loaded",
-            node=node.name,
-            dataset=name,
-            duration=events.now() - start,
-        )
+        events.dataset("dataset_loaded", node.name, name, start)
     if hooks.on_load:
         await hooks.call(
             "after_dataset_loaded", dataset_name=name, data=data, node=node
@@ -392,9 +379,7 @@ async def _saved(node: Node, name: str, data: Any, ctx: RunContext) -> None:
         return
     start = events.now()
     await ctx.catalog.save(name, data)
-    events.emit(
-        "dataset_saved", node=node.name, dataset=name, duration=events.now() - start
-    )
+    events.dataset("dataset_saved", node.name, name, start)
 
 
 async def _save_concurrently(
