@@ -40,6 +40,7 @@ SCENARIOS = [
     "thread_hop",
     "async_overhead",
     "hamilton",
+    "events",
 ]
 RESULTS = HERE / "RESULTS.md"
 

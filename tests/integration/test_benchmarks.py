@@ -38,6 +38,9 @@ TINY = [
     "--hamilton-sleep-nodes", "10",
     "--hamilton-sleep-ms", "1",
     "--hamilton-async-nodes", "20",
+    "--events-chain-nodes", "20",
+    "--events-fanout-nodes", "10",
+    "--events-sleep-ms", "1",
 ]  # fmt: skip
 
 SCENARIOS = {
@@ -53,6 +56,7 @@ SCENARIOS = {
     "thread_hop",
     "async_overhead",
     "hamilton",
+    "events",
 }
 ALL_THREE = {"dagloop", "kedro", "floor"}
 #: The engines a scenario measures, where not dagloop, Kedro and a floor.
@@ -61,6 +65,7 @@ ENGINES = {
     "request_latency": {"dagloop", "floor"},  # Kedro has no arun()
     "async_overhead": {"dagloop", "floor"},  # Kedro runs no async def nodes
     "hamilton": {"dagloop", "hamilton", "floor"},
+    "events": {"dagloop"},  # dagloop listening against dagloop not listening
 }
 
 
@@ -76,7 +81,7 @@ def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
-@pytest.mark.timeout(240)  # 12 scenarios, fresh interpreters: ~2 min on 2 busy cores
+@pytest.mark.timeout(240)  # 13 scenarios, fresh interpreters: ~2 min on 2 busy cores
 def test_every_scenario_runs_every_engine(tmp_path):
     run("run.py", *TINY, "--out", str(tmp_path))
     results = json.loads((tmp_path / "results.json").read_text())
@@ -108,3 +113,18 @@ def test_cpu_parallel_timeline():
     assert "dagloop ParallelRunner" in out
     assert "ProcessPoolExecutor" in out
     assert out.count("hand-off") == 2
+
+
+def test_compare_revisions():
+    out = run(
+        "compare_revisions.py", "--base", "HEAD", "--rounds", "1", "--shapes", "chain"
+    ).stdout
+    assert "| overhead_chain: 2,000 trivial sync nodes" in out, out
+    # No worktree is left behind.
+    listed = subprocess.run(
+        ["git", "-C", str(BENCHMARKS.parent), "worktree", "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "compare" not in listed and "/tmp" not in listed.split("\n", 1)[1], listed

@@ -91,11 +91,12 @@ def _check_generator(node: Node) -> None:
         )
 
 
-def run_node(node: Node, ctx: RunContext) -> Awaitable[None]:
+def run_node(ctx: RunContext, node: Node) -> Awaitable[None]:
     """Run ``node`` completely: inputs, hooks, call, outputs, confirms.
 
     Returns the run to await (a function, not a coroutine of its own: this is
-    on every node's path).
+    on every node's path). ``ctx`` comes first so that the scheduler binds it
+    with a positional ``partial``, which calls faster than a keyword one.
 
     Raises:
         ValueError: For a generator node under ``is_async``.

@@ -71,7 +71,7 @@ class Scheduler:
         self._limiters = dict(limiters or {})
         #: How one node runs: holding its tags' slots, or straight away.
         self._run_node: Callable[[Node], Awaitable[None]] = (
-            self._run_limited if self._limiters else partial(run_node, ctx=ctx)
+            self._run_limited if self._limiters else partial(run_node, ctx)
         )
         self._stop_requested = stop_requested
         # Decided once per run: at WARNING (the usual production level) the two
@@ -136,7 +136,7 @@ class Scheduler:
         async with AsyncExitStack() as stack:
             for tag in limited:
                 await stack.enter_async_context(self._limiters[tag])
-            await run_node(node, self._ctx)
+            await run_node(self._ctx, node)
 
     def _finished(self, node: Node) -> list[str]:
         """Log completion; return the datasets no remaining node needs, to release.

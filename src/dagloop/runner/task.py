@@ -92,4 +92,4 @@ class Task:
             run_id=self.run_id,
             is_async=self.is_async,
         )
-        await run_node(self.node, ctx)
+        await run_node(ctx, self.node)
