@@ -91,3 +91,20 @@ def test_kedro_names_are_available() -> None:
     assert isinstance(Node, type)
     assert isinstance(Pipeline, type)
     assert GroupedNodes("a", "nodes") == GroupedNodes("a", "nodes", [], [])
+
+
+def test_importing_dagloop_imports_no_optional_dependency():
+    # Optional extras stay optional: nothing of them is imported by dagloop's
+    # own packages (design rule for progress bars, tracing, Dask, the CLI).
+    import subprocess
+    import sys
+
+    optional = ["rich", "distributed", "dask", "opentelemetry", "typer", "click"]
+    code = (
+        "import sys, dagloop, dagloop.io, dagloop.pipeline, dagloop.runner\n"
+        f"print([m for m in {optional!r} if m in sys.modules])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -97,6 +97,12 @@ def fail(*inputs: Any) -> Any:
     raise NodeFailure(f"cannot handle {', '.join(repr(i) for i in inputs)}")
 
 
+def nap(x: Any) -> Any:
+    """Wait 50 ms, then pass ``x`` on: long enough for nodes to overlap."""
+    time.sleep(0.05)
+    return x
+
+
 def current_pid(x: Any) -> int:
     return os.getpid()
 

@@ -19,7 +19,7 @@ import pytest
 
 from dagloop.io import DataCatalog, MemoryDataset
 from dagloop.pipeline import Pipeline, node
-from dagloop.runner import RunEvent, SequentialRunner, ThreadRunner
+from dagloop.runner import ParallelRunner, RunEvent, SequentialRunner, ThreadRunner
 from tests.runner._nodes import (
     RUNNER_KINDS,
     NodeFailure,
@@ -28,6 +28,7 @@ from tests.runner._nodes import (
     fail,
     make_catalog,
     make_runner,
+    nap,
 )
 
 pytestmark = pytest.mark.anyio
@@ -140,6 +141,89 @@ def test_retries_are_reported_with_the_attempt_that_failed():
     assert [e.attempt for e in retrying] == [1, 2]
     assert [str(e.error) for e in retrying] == ["attempt 1", "attempt 2"]
     assert by_kind(events, "node_finished")["flaky"].attempt == 3
+
+
+async def async_nap(x: Any) -> Any:
+    await anyio.sleep(0.05)
+    return x
+
+
+@pytest.mark.parametrize("where", ["thread", "process", "async"])
+def test_a_node_waiting_for_a_worker_has_not_started(where):
+    # Six ready nodes, room for two: at most two are between node_started and
+    # node_finished at any time, and a waiting node has loaded nothing yet.
+    events: list[RunEvent] = []
+    runner = {
+        "thread": lambda: ThreadRunner(max_workers=2),
+        "process": lambda: ParallelRunner(max_workers=2),
+        "async": lambda: ThreadRunner(max_concurrency=2),
+    }[where]()
+    func = async_nap if where == "async" else nap
+    pipe = Pipeline([node(func, "a", f"b{i}", name=f"n{i}") for i in range(6)])
+    catalog_kind = "parallel" if where == "process" else "thread"
+    runner.run(
+        pipe, make_catalog(catalog_kind, {"a": MemoryDataset(1)}), on_event=events.append
+    )
+    running, most = 0, 0
+    for event in events:
+        if event.kind == "node_started":
+            running += 1
+            most = max(most, running)
+        elif event.kind == "node_finished":
+            running -= 1
+        elif event.kind == "dataset_loaded":
+            assert running >= 1, "an input was loaded for a node that had not started"
+    assert most == 2
+
+
+def test_run_started_counts_the_nodes_the_run_will_run(tmp_path):
+    from dagloop.io import PickleDataset
+
+    events: list[RunEvent] = []
+    pipe = Pipeline(
+        [node(add_one, "a", "b", name="one"), node(add_one, "b", "c", name="two")]
+    )
+    catalog = DataCatalog(
+        {"a": MemoryDataset(1)}
+        | {x: PickleDataset(filepath=str(tmp_path / f"{x}.pkl")) for x in "bc"}
+    )
+    SequentialRunner().run(pipe, catalog, on_event=events.append)
+    assert events[0].kind == "run_started" and events[0].nodes == 2
+    events.clear()
+    (tmp_path / "c.pkl").unlink()  # b exists: only 'two' runs
+    SequentialRunner().run(
+        pipe, catalog, only_missing_outputs=True, on_event=events.append
+    )
+    assert events[0].kind == "run_started" and events[0].nodes == 1
+    assert [e.node for e in events if e.kind == "node_started"] == ["two"]
+
+
+def test_a_run_failing_before_it_knows_its_nodes_still_starts_with_run_started():
+    from dagloop.io import AbstractDataset
+
+    class Unreadable(AbstractDataset[Any, Any]):
+        def _load(self) -> Any:
+            raise OSError("storage is down")
+
+        def _save(self, data: Any) -> None:
+            raise OSError("storage is down")
+
+        def _exists(self) -> bool:
+            raise OSError("storage is down")
+
+        def _describe(self) -> dict[str, Any]:
+            return {}
+
+    events: list[RunEvent] = []
+    with pytest.raises(Exception, match="storage is down"):
+        SequentialRunner().run(
+            Pipeline([node(add_one, "a", "b", name="one")]),
+            DataCatalog({"a": MemoryDataset(1), "b": Unreadable()}),
+            only_missing_outputs=True,
+            on_event=events.append,
+        )
+    assert [e.kind for e in events] == ["run_started", "run_failed"]
+    assert events[0].nodes is None
 
 
 def test_a_raising_callback_is_logged_and_the_run_goes_on(caplog):

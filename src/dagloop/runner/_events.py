@@ -77,6 +77,9 @@ class RunEvent:
             that failed).
         error: The exception, on ``node_failed``, ``node_retrying`` and
             ``run_failed``.
+        nodes: On ``run_started``, how many nodes the run will run (after
+            ``only_missing_outputs`` has left out those whose outputs exist);
+            ``None`` when the run failed before knowing.
     """
 
     kind: EventKind
@@ -89,6 +92,7 @@ class RunEvent:
     duration: float | None = None
     attempt: int | None = None
     error: BaseException | None = None
+    nodes: int | None = None
 
 
 # Events are built as ``_new(RunEvent)`` and ``_set(event, "__dict__", fields)``:
@@ -219,6 +223,7 @@ class RunEvents:
         #: inline nodes run).
         self.loop_thread = threading.current_thread().name
         self._put = observers[0].put if len(observers) == 1 else self._put_all
+        self._started = False
 
     def _put_all(self, event: RunEvent) -> None:
         for observer in self._observers:
@@ -242,6 +247,13 @@ class RunEvents:
             self._put = self._observers[0].put
         elif not self._observers:
             self._put = _ignore
+
+    def started(self, nodes: int | None) -> None:
+        """Send ``run_started`` once the run knows how many ``nodes`` it runs
+        (a second call, from a run that failed before knowing, does nothing)."""
+        if not self._started:
+            self._started = True
+            self.emit("run_started", nodes=nodes)
 
     def now(self) -> float:
         """Seconds since the run started."""

@@ -107,6 +107,13 @@ def run_node(ctx: RunContext, node: Node) -> Awaitable[None]:
     if ctx.is_async:
         _check_generator(node)
     place = ctx.placements.for_node(node)
+    if place.admission is None:
+        return _start(node, ctx, place)
+    return _admitted(node, ctx, place, place.admission)
+
+
+def _start(node: Node, ctx: RunContext, place: Placement) -> Awaitable[None]:
+    """The node's run, from its first input to its last confirm."""
     if _crosses_processes(place, node, ctx):
         run = _run_handed_over(node, ctx, place)
     else:
@@ -114,6 +121,15 @@ def run_node(ctx: RunContext, node: Node) -> Awaitable[None]:
     if ctx.events is not None:
         return _observed(run, node, place, ctx.events)
     return run
+
+
+async def _admitted(
+    node: Node, ctx: RunContext, place: Placement, admission: anyio.CapacityLimiter
+) -> None:
+    """Run ``node`` once its placement has room: a node waiting for a thread or
+    a process has not started (no inputs loaded, no ``node_started``)."""
+    async with admission:
+        await _start(node, ctx, place)
 
 
 async def _observed(

@@ -66,6 +66,10 @@ class Placement(ABC):
     interruptible: ClassVar[bool] = True
     #: Whether values cross to it by pickling (memory datasets need not copy).
     copies_values: ClassVar[bool] = False
+    #: Slots for whole node runs here (inputs, call, outputs), taken before a
+    #: node starts: a node waiting for room has loaded nothing and is not
+    #: reported as started. ``None``: nodes start at once.
+    admission: anyio.CapacityLimiter | None = None
 
     @abstractmethod
     async def call(
@@ -118,15 +122,13 @@ class AsyncPlacement(Placement):
     name = "async"
 
     def __init__(self, limiter: anyio.CapacityLimiter | None) -> None:
-        self._limiter = limiter
+        """``limiter``: at most that many ``async def`` nodes at once, if any."""
+        self.admission = limiter
 
     async def call(
         self, node: Node, args: list[Any], kwargs: dict[str, Any]
     ) -> dict[str, Any]:
-        if self._limiter is None:
-            return node._outputs_to_dictionary(await node.func(*args, **kwargs))
-        async with self._limiter:
-            return node._outputs_to_dictionary(await node.func(*args, **kwargs))
+        return node._outputs_to_dictionary(await node.func(*args, **kwargs))
 
 
 class InlinePlacement(Placement):
@@ -146,8 +148,17 @@ class ThreadPlacement(Placement):
     name = "thread"
     interruptible = False
 
-    def __init__(self, limiter: anyio.CapacityLimiter) -> None:
+    def __init__(self, limiter: anyio.CapacityLimiter, *, admit: bool = True) -> None:
+        """At most ``limiter``'s tokens of threads at once.
+
+        The threads hold the limiter's tokens (a thread abandoned on
+        cancellation keeps its token until it returns); with ``admit``, as many
+        whole node runs are admitted (not worth taking where nodes run one at
+        a time anyway).
+        """
         self._limiter = limiter
+        if admit:
+            self.admission = anyio.CapacityLimiter(limiter.total_tokens)
 
     async def call(
         self, node: Node, args: list[Any], kwargs: dict[str, Any]
@@ -175,22 +186,22 @@ class ProcessPlacement(Placement):
     copies_values = True
 
     def __init__(self, pool: WorkerPool, limiter: anyio.CapacityLimiter) -> None:
+        """At most ``limiter``'s tokens of this run's nodes in ``pool`` at once."""
         self.pool = pool
-        self._limiter = limiter
+        self.admission = limiter
 
     async def call(
         self, node: Node, args: list[Any], kwargs: dict[str, Any]
     ) -> dict[str, Any]:
-        async with self._limiter:
-            result = await call_in_worker(
-                self.pool,
-                node.name,
-                node.func,
-                args,
-                kwargs,
-                is_generator=node._is_generator,
-                note_worker=note_worker,
-            )
+        result = await call_in_worker(
+            self.pool,
+            node.name,
+            node.func,
+            args,
+            kwargs,
+            is_generator=node._is_generator,
+            note_worker=note_worker,
+        )
         return node._outputs_to_dictionary(result)
 
 

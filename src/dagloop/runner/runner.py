@@ -56,6 +56,7 @@ from dagloop.runner._placement import (
     ThreadPlacement,
     check_picklable,
 )
+from dagloop.runner._progress import ProgressObserver
 from dagloop.runner._resume import (  # noqa: F401  (importable from here, as in Kedro)
     _build_node_children_map,
     _determine_nodes_to_run,
@@ -200,6 +201,7 @@ class AbstractRunner(ABC):
         *,
         timeout: float | None = None,
         on_event: Callable[[RunEvent], Any] | None = None,
+        progress: bool = False,
     ) -> dict[str, Any]:
         """Run ``pipeline`` and return its free outputs' datasets.
 
@@ -220,6 +222,9 @@ class AbstractRunner(ABC):
             on_event: Called with each :class:`RunEvent` as it happens, on the
                 thread running the run (keep it quick; ``stream()`` buffers
                 instead). An exception it raises is logged, not raised.
+            progress: Show the run's progress on standard error: a progress bar
+                on a terminal (with the ``dagloop[progress]`` extra, rich), a
+                line per finished node elsewhere.
 
         Returns:
             ``{output name: dataset}`` for every free output of the pipeline.
@@ -241,7 +246,7 @@ class AbstractRunner(ABC):
             only_missing_outputs,
             timeout,
             owns_loop=True,
-            observers=_observers(on_event),
+            observers=_observers(on_event, progress),
         )
         try:
             return run_sync(self._run_async, request)
@@ -260,6 +265,7 @@ class AbstractRunner(ABC):
         only_missing_outputs: bool = False,
         *,
         on_event: Callable[[RunEvent], Any] | None = None,
+        progress: bool = False,
     ) -> dict[str, Any]:
         """The same as :meth:`run`, awaited on the caller's event loop.
 
@@ -279,7 +285,7 @@ class AbstractRunner(ABC):
             hook_manager,
             run_id,
             only_missing_outputs,
-            observers=_observers(on_event),
+            observers=_observers(on_event, progress),
         )
         return await self._arun(request)
 
@@ -397,13 +403,14 @@ class AbstractRunner(ABC):
     async def _run_async(self, request: RunRequest) -> dict[str, Any]:
         if not request.observers:
             return await self._run_guarded(request)
-        # The events start here, on the loop that runs the run, and frame all of
-        # it: preparation, every node, and the deadline.
+        # The run's clock starts here, on the loop that runs the run, and frames
+        # all of it: preparation, every node, and the deadline. ``run_started``
+        # comes once the run knows which nodes it runs (``_run_checked``).
         events = RunEvents(request.run_id or uuid4().hex, request.observers)
-        events.emit("run_started")
         try:
             outputs = await self._run_guarded(replace(request, events=events))
         except BaseException as exc:
+            events.started(None)  # failed before knowing: still the first event
             events.emit("run_failed", duration=events.now(), error=exc)
             events.close()
             raise
@@ -433,6 +440,8 @@ class AbstractRunner(ABC):
             pipeline = await prepare(
                 self._filter_pipeline_for_missing_outputs, pipeline, catalog
             )
+        if request.events is not None:
+            request.events.started(len(pipeline.nodes))
         await self._warm_up(pipeline, catalog, prepare)
         if self._is_async:
             self._logger.info(
@@ -536,7 +545,9 @@ class AbstractRunner(ABC):
                 else None
             ),
             InlinePlacement(),
-            ThreadPlacement(anyio.CapacityLimiter(policy.threads)),
+            ThreadPlacement(
+                anyio.CapacityLimiter(policy.threads), admit=not policy.sequential
+            ),
             ProcessPlacement(pool, anyio.CapacityLimiter(policy.processes)),
         ]
 
@@ -729,8 +740,15 @@ _RUN_THREADS = 40
 _run_thread_limiter: RunVar[anyio.CapacityLimiter] = RunVar("dagloop_run_threads")
 
 
-def _observers(on_event: Callable[[RunEvent], Any] | None) -> tuple[Observer, ...]:
-    return (CallbackObserver(on_event),) if on_event is not None else ()
+def _observers(
+    on_event: Callable[[RunEvent], Any] | None, progress: bool
+) -> tuple[Observer, ...]:
+    observers: list[Observer] = []
+    if progress:
+        observers.append(ProgressObserver())
+    if on_event is not None:
+        observers.append(CallbackObserver(on_event))
+    return tuple(observers)
 
 
 def _run_threads() -> anyio.CapacityLimiter:
