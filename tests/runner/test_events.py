@@ -162,7 +162,9 @@ def test_a_node_waiting_for_a_worker_has_not_started(where):
     pipe = Pipeline([node(func, "a", f"b{i}", name=f"n{i}") for i in range(6)])
     catalog_kind = "parallel" if where == "process" else "thread"
     runner.run(
-        pipe, make_catalog(catalog_kind, {"a": MemoryDataset(1)}), on_event=events.append
+        pipe,
+        make_catalog(catalog_kind, {"a": MemoryDataset(1)}),
+        on_event=events.append,
     )
     running, most = 0, 0
     for event in events:
@@ -188,13 +190,15 @@ def test_run_started_counts_the_nodes_the_run_will_run(tmp_path):
         | {x: PickleDataset(filepath=str(tmp_path / f"{x}.pkl")) for x in "bc"}
     )
     SequentialRunner().run(pipe, catalog, on_event=events.append)
-    assert events[0].kind == "run_started" and events[0].nodes == 2
+    assert events[0].kind == "run_started"
+    assert events[0].nodes == 2
     events.clear()
     (tmp_path / "c.pkl").unlink()  # b exists: only 'two' runs
     SequentialRunner().run(
         pipe, catalog, only_missing_outputs=True, on_event=events.append
     )
-    assert events[0].kind == "run_started" and events[0].nodes == 1
+    assert events[0].kind == "run_started"
+    assert events[0].nodes == 1
     assert [e.node for e in events if e.kind == "node_started"] == ["two"]
 
 
