@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -56,8 +57,29 @@ def demo(args: list[str]) -> None:
     run(PYTHON, "examples/demo.py", *args)
 
 
+def ensure_browser() -> None:
+    """Chromium for the pages' browser tests (tests/viz): installed with Debian's
+    apt-get when missing and run as root; otherwise say how to get it."""
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        for command in (
+            ["apt-get", "update", "-qq"],
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+        ):
+            print("+", " ".join(command), flush=True)
+            subprocess.run(command, check=True, env=env)
+        return
+    sys.exit(
+        "The tests open pages in a headless Chromium: install it first "
+        "(Debian/Ubuntu: sudo apt-get install chromium) and put it on PATH."
+    )
+
+
 def test(args: list[str]) -> None:
     """Lint, type-check and test; any failure ends the run with its exit code."""
+    ensure_browser()
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")

@@ -53,6 +53,15 @@ def in_event_loop_thread() -> bool:
     try:
         anyio.lowlevel.current_token()
     except anyio.NoEventLoopError:
+        pass
+    else:
+        return True
+    # Outside any task, AnyIO (through sniffio) sees no loop, yet asyncio's runs:
+    # in a plain callback (loop.call_soon), or under a greenlet bridge such as
+    # Playwright's sync API. A new loop cannot start in this thread then either.
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
         return False
     return True
 

@@ -128,6 +128,29 @@ class TestRunInsideARunningLoop:
         assert outputs["loop"] != caller_loop
         assert outputs["sync"] == outputs["loop"]
 
+    @pytest.mark.parametrize(
+        "start", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"]
+    )
+    def test_from_a_loop_callback_outside_any_task(self, kind, start):
+        # A plain callback (as greenlet bridges such as Playwright's sync API
+        # also run code): asyncio's loop runs in this thread, with no task.
+        async def main():
+            done: asyncio.Future[dict[str, Any]] = asyncio.Future()
+
+            def callback() -> None:
+                result = make_runner(kind).run(
+                    threads_pipeline(), make_catalog(kind, {"a": MemoryDataset(1)})
+                )
+                done.set_result(loaded(result))
+
+            asyncio.get_running_loop().call_soon(callback)
+            return threading.get_ident(), await done
+
+        caller_loop, outputs = start(main())
+
+        assert outputs["b"] == 2
+        assert outputs["loop"] != caller_loop
+
     def test_from_a_trio_program(self, kind):
         async def main():
             result = make_runner(kind).run(

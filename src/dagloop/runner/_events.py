@@ -17,6 +17,7 @@ fate (what a progress display or a client needs) and costs the run nothing.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections import deque
@@ -361,10 +362,23 @@ def note_worker(pid: int) -> None:
 def note_thread() -> None:
     """Record the current thread as running the current attempt (if anyone
     listens). Called in the worker thread: it sees the caller's context, so the
-    same ``Attempt``; the name is read only when someone listens."""
+    same ``Attempt``; the name is read only when someone listens.
+
+    AnyIO names all its worker threads alike; such a thread is renamed
+    ``dagloop-thread-N`` (unique in the process) the first time it runs a node
+    someone watches, so that a timeline can tell threads apart.
+    """
     attempt = _attempt.get()
     if attempt is not None:
-        attempt.worker = threading.current_thread().name
+        thread = threading.current_thread()
+        if thread.name == _ANYIO_WORKER:
+            thread.name = f"dagloop-thread-{next(_thread_numbers)}"
+        attempt.worker = thread.name
+
+
+#: The name AnyIO gives every thread of its pool.
+_ANYIO_WORKER = "AnyIO worker thread"
+_thread_numbers = itertools.count(1)
 
 
 def check_callback(on_event: Callable[[RunEvent], Any] | None) -> None:
