@@ -34,6 +34,7 @@ PUBLIC_MODULES = [
     "dagloop.pipeline.pipeline",
     "dagloop.pipeline.transcoding",
     "dagloop.runner",
+    "dagloop.viz",
     "dagloop.runner.parallel_runner",
     "dagloop.runner.runner",
     "dagloop.runner.sequential_runner",

@@ -517,6 +517,23 @@ def test_cpu_parallel(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_pictures(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    ScriptRun("pictures.py", tmp_path, "--out", str(tmp_path / "out"))
+    out = tmp_path / "out"
+    assert (out / "pipeline.mmd").read_text().startswith("flowchart LR\n")
+    assert (out / "pipeline.html").read_text().count('<g class="node"') == 10
+    svg = ET.parse(out / "timeline.svg").getroot()
+    tasks = [
+        g for g in svg.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "task"
+    ]
+    assert len(tasks) == 10
+    html = (out / "timeline.html").read_text()
+    assert "10 nodes on" in html
+    assert "2 attempts" in html  # the flaky report's retry
+
+
 # ------------------------------------------------------------------ README
 
 
@@ -526,6 +543,7 @@ EXAMPLE_PATHS = [
     "examples/api_aggregation/",
     "examples/notebook_style.py",
     "examples/cpu_parallel.py",
+    "examples/pictures.py",
     "examples/seed/",
 ]
 
