@@ -19,6 +19,12 @@ A node's exception reaches the handler unchanged (``UnknownProductError`` →
 HTTP 404). ``GET /stats`` tells how many runs were served and the most that were
 in flight at once.
 
+``POST /quote/events`` runs the same pipeline and streams the run as it goes,
+as Server-Sent Events (``runner.stream()``): one ``event:`` per run event
+(``node_started``, ``dataset_saved``, ...), then the signed quote as a ``quote``
+event, or an ``error`` event. A client that disconnects mid-stream cancels its
+run: the worker process signing its quote is stopped, nothing is left running.
+
 Run it:  python examples/webapp/app.py      (sends a few requests in-process)
 Serve:   pip install 'dagloop[examples]' && uvicorn app:app --app-dir examples/webapp
 """
@@ -26,19 +32,21 @@ Serve:   pip install 'dagloop[examples]' && uvicorn app:app --app-dir examples/w
 from __future__ import annotations
 
 import asyncio
-from contextlib import asynccontextmanager
+import json
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
 from fastapi import FastAPI, HTTPException
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from quote_signing import sign_quote
 
 from dagloop.io import DataCatalog, MemoryDataset
 from dagloop.pipeline import node, pipeline
-from dagloop.runner import ThreadRunner, WorkerPool
+from dagloop.runner import RunEvent, ThreadRunner, WorkerPool
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -100,7 +108,7 @@ QUOTE_PIPELINE = pipeline(
         node(make_quote, ["customer", "lines", "coupon"], "quote", name="make_quote"),
         node(
             sign_quote,
-            ["quote", "params:secret"],
+            ["quote", "params:secret", "params:strength"],
             "signed_quote",
             name="sign_quote",
             executor="process",
@@ -117,6 +125,8 @@ class QuoteRequest(BaseModel):
     customer: str = Field(min_length=1)
     items: dict[str, int] = Field(min_length=1)  # product -> quantity
     coupon: str = ""
+    #: How hard the signature is stretched (times quote_signing.ROUNDS).
+    strength: int = Field(default=1, ge=1, le=10_000)
 
 
 @dataclass
@@ -124,6 +134,8 @@ class RunStats:
     served: int = 0
     in_flight: int = 0
     peak_in_flight: int = 0
+    #: Streamed runs stopped because their client went away.
+    cancelled: int = 0
 
 
 @asynccontextmanager
@@ -140,21 +152,26 @@ app = FastAPI(title="dagloop quote service", lifespan=lifespan)
 app.state.stats = RunStats()
 
 
-@app.post("/quote")
-async def quote(request: QuoteRequest) -> dict[str, Any]:
+def request_catalog(request: QuoteRequest) -> DataCatalog:
+    """This request's own catalog: its parameters are the pipeline's free inputs."""
     if request.coupon not in COUPONS:
         raise HTTPException(
             status_code=422, detail=f"unknown coupon {request.coupon!r}"
         )
-    # This request's own catalog: its parameters are the pipeline's free inputs.
-    catalog = DataCatalog(
+    return DataCatalog(
         {
             "customer": MemoryDataset(request.customer),
             "items": MemoryDataset(request.items),
             "coupon": MemoryDataset(request.coupon),
             "params:secret": MemoryDataset(SECRET),
+            "params:strength": MemoryDataset(request.strength),
         }
     )
+
+
+@app.post("/quote")
+async def quote(request: QuoteRequest) -> dict[str, Any]:
+    catalog = request_catalog(request)
     stats: RunStats = app.state.stats
     stats.in_flight += 1  # one event loop: no lock needed between awaits
     stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
@@ -169,12 +186,95 @@ async def quote(request: QuoteRequest) -> dict[str, Any]:
     return result
 
 
+#: Seconds without an event after which the stream sends an SSE comment:
+#: proxies keep the connection open, and a gone client is noticed.
+KEEP_ALIVE = 10.0
+
+
+def sse(event: str, data: Any) -> str:
+    """One Server-Sent Event: its type and a JSON document."""
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+def event_document(event: RunEvent) -> dict[str, Any]:
+    """What a client needs of a run event (JSON: the error as its text)."""
+    document = {
+        "node": event.node,
+        "dataset": event.dataset,
+        "placement": event.placement,
+        "worker": event.worker,
+        "at": round(event.at, 6),
+        "duration": None if event.duration is None else round(event.duration, 6),
+        "attempt": event.attempt,
+        "nodes": event.nodes,
+        "error": None if event.error is None else repr(event.error),
+    }
+    return {key: value for key, value in document.items() if value is not None}
+
+
+class EventStreamResponse(StreamingResponse):
+    """Server-Sent Events from an async generator that is always closed.
+
+    Starlette stops a response whose client went away by cancelling it; if that
+    happens while the response is sending, the generator is left suspended at a
+    ``yield``, and only garbage collection would close it, and its run, later.
+    Closing it here ends the run at once, whatever was going on.
+    """
+
+    media_type = "text/event-stream"
+
+    async def stream_response(self, send: Any) -> None:
+        async with aclosing(self.body_iterator):  # type: ignore[type-var]
+            await super().stream_response(send)
+
+
+@app.post("/quote/events")
+async def quote_events(request: QuoteRequest) -> EventStreamResponse:
+    catalog = request_catalog(request)  # a bad request fails before any streaming
+    stats: RunStats = app.state.stats
+
+    async def stream() -> AsyncIterator[str]:
+        stats.in_flight += 1
+        stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
+        try:
+            async with app.state.runner.stream(QUOTE_PIPELINE, catalog) as run:
+                events = aiter(run)
+                while True:
+                    with anyio.move_on_after(KEEP_ALIVE) as idle:
+                        event = await anext(events, None)
+                    if idle.cancelled_caught:
+                        yield ": keep-alive\n\n"
+                        continue
+                    if event is None:
+                        break
+                    yield sse(event.kind, event_document(event))
+            quote = await run.outputs["signed_quote"].aload()
+            stats.served += 1
+            yield sse("quote", quote)
+        except UnknownProductError as exc:  # the run's own error, as the block ends
+            yield sse("error", {"status": 404, "detail": exc.args[0]})
+        except (anyio.get_cancelled_exc_class(), GeneratorExit):
+            # The client went away: Starlette cancelled the response, or closed
+            # this generator. Leaving the block has cancelled the run, and its
+            # worker process was stopped before the block let go.
+            stats.cancelled += 1
+            raise
+        finally:
+            stats.in_flight -= 1
+
+    return EventStreamResponse(
+        stream(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
+
+
 @app.get("/stats")
 async def run_stats() -> dict[str, Any]:
     stats: RunStats = app.state.stats
     return {
         "served": stats.served,
         "peak_in_flight": stats.peak_in_flight,
+        "in_flight": stats.in_flight,
+        "cancelled": stats.cancelled,
         "worker_pids": sorted(app.state.pool.worker_pids()),
     }
 
@@ -200,6 +300,7 @@ async def demo() -> list[dict[str, Any]]:
         missing = await client.post(
             "/quote", json={"customer": "eve", "items": {"caviar": 1}}
         )
+        streamed = await client.post("/quote/events", json=baskets[0])
         stats = (await client.get("/stats")).json()
     quotes = [response.raise_for_status().json() for response in responses]
     for q in quotes:
@@ -208,6 +309,11 @@ async def demo() -> list[dict[str, Any]]:
             f"{q['discount_cents']:>4} = total {q['total_cents']:>5} cents"
         )
     print(f"unknown product -> HTTP {missing.status_code}: {missing.json()['detail']}")
+    kinds = [line[len("event: ") :] for line in streamed.text.splitlines()
+             if line.startswith("event: ")]  # fmt: skip
+    print(
+        f"streamed as Server-Sent Events: {len(kinds)} events, {' '.join(kinds[:3])} ... {kinds[-1]}"
+    )
     print(
         f"served {stats['served']} quotes; signed in worker(s) {stats['worker_pids']}"
     )

@@ -15,8 +15,9 @@ from typing import Any
 ROUNDS = 20_000
 
 
-def sign_quote(quote: dict[str, Any], secret: str) -> dict[str, Any]:
-    """Sync, CPU-bound (a worker process): the quote with a stretched signature."""
+def sign_quote(quote: dict[str, Any], secret: str, strength: int = 1) -> dict[str, Any]:
+    """Sync, CPU-bound (a worker process): the quote with a stretched signature,
+    ``strength`` times ``ROUNDS`` rounds."""
     body = json.dumps(quote, sort_keys=True).encode()
-    digest = hashlib.pbkdf2_hmac("sha256", body, secret.encode(), ROUNDS)
+    digest = hashlib.pbkdf2_hmac("sha256", body, secret.encode(), ROUNDS * strength)
     return {**quote, "signature": digest.hex(), "signed_in_pid": os.getpid()}

@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -280,6 +281,8 @@ async def test_webapp_single_request(webapp: ModuleType, client: Any) -> None:
     assert stats == {
         "served": 1,
         "peak_in_flight": 1,
+        "in_flight": 0,
+        "cancelled": 0,
         "worker_pids": [quote["signed_in_pid"]],
     }
     assert quote["signed_in_pid"] != os.getpid()
@@ -359,12 +362,10 @@ def free_port() -> int:
         return port
 
 
-def test_webapp_under_uvicorn_keeps_workers_warm_and_stops_them(
-    webapp: ModuleType,
-) -> None:
-    """A real server: the lifespan's pool serves every request, and is gone with it."""
+@contextmanager
+def uvicorn_server() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """The example app behind a real uvicorn on 127.0.0.1: (process, base URL)."""
     import httpx
-    import psutil
 
     port = free_port()
     server = subprocess.Popen(
@@ -395,6 +396,21 @@ def test_webapp_under_uvicorn_keeps_workers_warm_and_stops_them(
                 assert server.poll() is None, "uvicorn exited while starting"
                 assert time.monotonic() < deadline, "uvicorn never answered"
                 time.sleep(0.1)
+        yield server, base
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def test_webapp_under_uvicorn_keeps_workers_warm_and_stops_them(
+    webapp: ModuleType,
+) -> None:
+    """A real server: the lifespan's pool serves every request, and is gone with it."""
+    import httpx
+    import psutil
+
+    with uvicorn_server() as (server, base):
         baskets = [{"customer": f"c{i}", "items": {"pear": i + 1}} for i in range(6)]
         quotes = [
             httpx.post(f"{base}/quote", json=b, timeout=30).raise_for_status().json()
@@ -410,10 +426,50 @@ def test_webapp_under_uvicorn_keeps_workers_warm_and_stops_them(
         server.send_signal(signal.SIGINT)  # uvicorn shuts down: lifespan exits
         assert server.wait(60) == 0
         assert not any(psutil.pid_exists(pid) for pid in workers)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
+
+
+def test_webapp_under_uvicorn_streams_events_live_and_a_gone_client_stops_the_run(
+    webapp: ModuleType,
+) -> None:
+    import httpx
+    import psutil
+
+    with uvicorn_server() as (server, base):
+        basket = {"customer": "ada", "items": {"apple": 2}}
+        with httpx.stream("POST", f"{base}/quote/events", json=basket, timeout=30) as r:
+            events = parse_sse(r.read().decode())
+        assert events[-1][0] == "quote"
+        assert events[-1][1]["signature"] == expected_signature(webapp, basket)
+
+        warm = set(httpx.get(f"{base}/stats", timeout=5).json()["worker_pids"])
+        assert len(warm) == 1
+
+        # Live: the signing step's start arrives while it still runs (a strength
+        # that takes minutes, on the one warm worker); then the client goes away.
+        slow = {**basket, "strength": 10_000}
+        seen: list[str] = []
+        with httpx.stream("POST", f"{base}/quote/events", json=slow, timeout=30) as r:
+            for line in r.iter_lines():
+                seen.append(line)
+                if line.startswith("data:") and '"sign_quote"' in line:
+                    running = httpx.get(f"{base}/stats", timeout=5).json()
+                    assert running["in_flight"] == 1
+                    break  # closes the response: the connection is gone
+        deadline = time.monotonic() + 30
+        while True:
+            stats = httpx.get(f"{base}/stats", timeout=5).json()
+            if stats["cancelled"] == 1:
+                break
+            assert time.monotonic() < deadline, f"the run was never cancelled: {stats}"
+            time.sleep(0.05)
+        assert stats["in_flight"] == 0
+        assert stats["served"] == 1
+        assert "event: quote" not in seen
+        # The worker that was signing was stopped with the run.
+        assert not warm & set(stats["worker_pids"])
+        assert not any(psutil.pid_exists(pid) for pid in warm)
+        server.send_signal(signal.SIGINT)
+        assert server.wait(60) == 0
 
 
 def test_webapp_main_demo(webapp: ModuleType) -> None:
@@ -424,6 +480,147 @@ def test_webapp_main_demo(webapp: ModuleType) -> None:
         (2 * 899 + 575) - (2 * 899 + 575) // 2,
         3 * 60 - 3 * 60 // 10,
     ]
+
+
+def parse_sse(text: str) -> list[tuple[str, Any]]:
+    """``(event, data)`` of each Server-Sent Event in ``text`` (comments skipped)."""
+    found = []
+    for block in text.split("\n\n"):
+        fields = dict(
+            line.split(": ", 1)
+            for line in block.splitlines()
+            if not line.startswith(":")
+        )
+        if "event" in fields:
+            found.append((fields["event"], json.loads(fields["data"])))
+    return found
+
+
+@pytest.mark.anyio
+async def test_webapp_streams_a_runs_events_then_the_quote(
+    webapp: ModuleType, client: Any
+) -> None:
+    basket = {"customer": "ada", "items": {"apple": 6, "bread": 1}}
+    async with client.stream("POST", "/quote/events", json=basket) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        text = "".join([chunk async for chunk in response.aiter_text()])
+    events = parse_sse(text)
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "run_started"
+    assert events[0][1]["nodes"] == 4
+    assert kinds[-2:] == ["run_finished", "quote"]
+    started = {data["node"]: data for kind, data in events if kind == "node_started"}
+    finished = {data["node"]: data for kind, data in events if kind == "node_finished"}
+    assert list(started) == [
+        "look_up_prices",
+        "price_lines",
+        "make_quote",
+        "sign_quote",
+    ]
+    assert {n: d["placement"] for n, d in finished.items()} == {
+        "look_up_prices": "async",
+        "price_lines": "thread",
+        "make_quote": "thread",
+        "sign_quote": "process",
+    }
+    quote = events[-1][1]
+    assert finished["sign_quote"]["worker"] == quote["signed_in_pid"]
+    assert unsigned(quote) == expected_quote(webapp, basket)
+    assert quote["signature"] == expected_signature(webapp, basket)
+    stats = (await client.get("/stats")).json()
+    assert stats["served"] == 1
+    assert stats["in_flight"] == 0
+
+
+@pytest.mark.anyio
+async def test_webapp_stream_reports_a_failed_run_as_an_error_event(
+    client: Any,
+) -> None:
+    bad = {"customer": "eve", "items": {"caviar": 1}}
+    response = await client.post("/quote/events", json=bad)
+    events = parse_sse(response.text)
+    assert events[-2][0] == "run_failed"
+    assert events[-1] == (
+        "error",
+        {"status": 404, "detail": "unknown product(s): caviar"},
+    )
+    # A bad request is refused before any streaming: a plain HTTP error.
+    coupon = {"customer": "eve", "items": {"apple": 1}, "coupon": "FREE"}
+    refused = await client.post("/quote/events", json=coupon)
+    assert refused.status_code == 422
+    assert refused.json() == {"detail": "unknown coupon 'FREE'"}
+
+
+@pytest.mark.anyio
+async def test_webapp_client_gone_mid_stream_cancels_the_run(
+    webapp: ModuleType, client: Any
+) -> None:
+    # Driven through the ASGI interface itself, as a server would: the request,
+    # then the events as they are sent, then the client's disconnect once the
+    # slow signing step has started in a worker process.
+    import anyio
+    import psutil
+
+    body = json.dumps(
+        {"customer": "ada", "items": {"apple": 1}, "strength": 10_000}
+    ).encode()
+    gone = anyio.Event()
+    sent: list[str] = []
+    busy_workers: list[int] = []
+    requested = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            sent.append(message.get("body", b"").decode())
+            signing = [d for k, d in parse_sse("".join(sent)) if k == "node_started"]
+            if any(d["node"] == "sign_quote" for d in signing) and not gone.is_set():
+                # The lifespan's pool is new: its first worker is the one the
+                # signing step starts and keeps busy.
+                while not busy_workers:
+                    busy_workers.extend(
+                        (await client.get("/stats")).json()["worker_pids"]
+                    )
+                    await anyio.sleep(0.01)
+                gone.set()
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/quote/events",
+        "raw_path": b"/quote/events",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("app", 80),
+    }
+    with anyio.fail_after(60):  # a run left going would take minutes
+        await webapp.app(scope, receive, send)
+
+    kinds = [kind for kind, _ in parse_sse("".join(sent))]
+    assert "quote" not in kinds
+    assert "run_finished" not in kinds
+    stats = (await client.get("/stats")).json()
+    assert stats["cancelled"] == 1
+    assert stats["in_flight"] == 0
+    assert stats["served"] == 0
+    # The worker signing the quote was stopped with the run: gone from the pool
+    # and from the machine by the time the response ended.
+    stopped = set(busy_workers) - set(stats["worker_pids"])
+    assert len(stopped) == 1
+    assert not any(psutil.pid_exists(pid) for pid in stopped)
 
 
 # ---------------------------------------------------------- notebook_style
