@@ -74,6 +74,7 @@ from dagloop.runner._resume import (  # noqa: F401  (importable from here, as in
 )
 from dagloop.runner._scheduler import Scheduler
 from dagloop.runner._stream import RunStream
+from dagloop.runner._tracing import tracing_observer
 
 T = TypeVar("T")
 
@@ -246,7 +247,7 @@ class AbstractRunner(ABC):
             only_missing_outputs,
             timeout,
             owns_loop=True,
-            observers=_observers(on_event, progress),
+            observers=self._observers(on_event, progress),
         )
         try:
             return run_sync(self._run_async, request)
@@ -285,7 +286,7 @@ class AbstractRunner(ABC):
             hook_manager,
             run_id,
             only_missing_outputs,
-            observers=_observers(on_event, progress),
+            observers=self._observers(on_event, progress),
         )
         return await self._arun(request)
 
@@ -329,7 +330,7 @@ class AbstractRunner(ABC):
             hook_manager,
             run_id,
             only_missing_outputs,
-            observers=(subscriber,),
+            observers=self._observers(None, False, subscriber),
         )
 
         async def go() -> None:
@@ -397,6 +398,25 @@ class AbstractRunner(ABC):
                 UserWarning,
                 stacklevel=3,
             )
+
+    def _observers(
+        self,
+        on_event: Callable[[RunEvent], Any] | None,
+        progress: bool,
+        *more: Observer,
+    ) -> tuple[Observer, ...]:
+        """Who receives a run's events: the caller's callback, the progress
+        display, a ``stream()``'s reader, and OpenTelemetry when an application
+        has set a tracer provider."""
+        observers: list[Observer] = list(more)
+        if progress:
+            observers.append(ProgressObserver())
+        if on_event is not None:
+            observers.append(CallbackObserver(on_event))
+        tracer = tracing_observer(type(self).__name__)
+        if tracer is not None:
+            observers.append(tracer)
+        return tuple(observers)
 
     # --------------------------------------------------------------- the run
 
@@ -738,17 +758,6 @@ async def _sigint_as_cancellation(func: Callable[[], Awaitable[T]]) -> T:
 #: Threads that whole runs moved off the caller's loop occupy, per event loop.
 _RUN_THREADS = 40
 _run_thread_limiter: RunVar[anyio.CapacityLimiter] = RunVar("dagloop_run_threads")
-
-
-def _observers(
-    on_event: Callable[[RunEvent], Any] | None, progress: bool
-) -> tuple[Observer, ...]:
-    observers: list[Observer] = []
-    if progress:
-        observers.append(ProgressObserver())
-    if on_event is not None:
-        observers.append(CallbackObserver(on_event))
-    return tuple(observers)
 
 
 def _run_threads() -> anyio.CapacityLimiter:
