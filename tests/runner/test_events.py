@@ -391,6 +391,75 @@ def test_a_raising_observer_is_dropped_and_the_others_go_on(caplog):
     assert "Run r1: the on_event callback" in caplog.text
 
 
+def test_a_dropped_observer_is_closed_and_a_failing_close_spares_the_others(caplog):
+    from dagloop.runner._events import RunEvents
+
+    class Recorder:
+        def __init__(self, fail_on: str | None = None, fail_close: bool = False):
+            self.kinds: list[str] = []
+            self.closed = 0
+            self.fail_on, self.fail_close = fail_on, fail_close
+
+        def put(self, event: RunEvent) -> None:
+            if event.kind == self.fail_on:
+                raise RuntimeError("observer bug")
+            self.kinds.append(event.kind)
+
+        def close(self) -> None:
+            self.closed += 1
+            if self.fail_close:
+                raise RuntimeError("close bug")
+
+    dropped, failing_close, good = (
+        Recorder("node_started"),
+        Recorder(None, True),
+        Recorder(),
+    )
+    events = RunEvents("r1", (dropped, failing_close, good))
+    with caplog.at_level(logging.WARNING, logger="dagloop.runner"):
+        events.started(1)
+        events.node("node_started", "n", "inline", "MainThread", 1)
+        assert dropped.closed == 1  # closed when dropped: a bar stops, a reader ends
+        events.emit("run_finished", duration=0.1)
+        events.close()
+    assert dropped.kinds == ["run_started"]
+    assert dropped.closed == 1  # not closed twice
+    assert failing_close.closed == 1
+    assert good.closed == 1  # closed although the one before raised
+    assert good.kinds == ["run_started", "node_started", "run_finished"]
+    assert "raised when the run ended" in caplog.text
+
+
+def test_a_node_waiting_to_retry_gives_its_slot_to_others():
+    # One thread, a flaky node backing off 0.3 s: the other node runs meanwhile.
+    calls: list[int] = []
+
+    def flaky(x: int) -> int:
+        calls.append(x)
+        if len(calls) == 1:
+            raise ConnectionError("busy")
+        return x
+
+    events: list[RunEvent] = []
+    pipe = Pipeline(
+        [
+            node(flaky, "a", "b", name="flaky", retries=1, retry_delay=0.3),
+            node(add_one, "a", "c", name="other"),
+        ]
+    )
+    ThreadRunner(max_workers=1).run(
+        pipe, DataCatalog({"a": MemoryDataset(1)}), on_event=events.append
+    )
+    order = [(e.kind, e.node) for e in events if e.kind.startswith("node")]
+    retried = order.index(("node_retrying", "flaky"))
+    assert order.index(("node_finished", "other")) > retried
+    assert order.index(("node_finished", "other")) < order.index(
+        ("node_finished", "flaky")
+    )
+    retrying = next(e for e in events if e.kind == "node_retrying")
+    assert retrying.placement == "thread"
+
+
 def test_events_are_plain_frozen_dataclasses():
     import dataclasses
 

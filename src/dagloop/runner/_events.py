@@ -234,8 +234,8 @@ class RunEvents:
                 self._drop(observer, event)
 
     def _drop(self, observer: Observer, event: RunEvent) -> None:
-        """``observer`` raised on ``event``: log it and deliver it nothing more.
-        The run goes on: an observer never fails a run."""
+        """``observer`` raised on ``event``: log it, close it, and deliver it
+        nothing more. The run goes on: an observer never fails a run."""
         _logger.warning(
             "Run %s: %r raised on a '%s' event; it gets no further events of this run.",
             self.run_id,
@@ -248,6 +248,7 @@ class RunEvents:
             self._put = self._observers[0].put
         elif not self._observers:
             self._put = _ignore
+        _close(observer, self.run_id)  # a bar stops, a stream's reader ends
 
     def started(self, nodes: int | None) -> None:
         """Send ``run_started`` once the run knows how many ``nodes`` it runs
@@ -331,7 +332,17 @@ class RunEvents:
     def close(self) -> None:
         """The run is over: every observer is told (a stream ends once drained)."""
         for observer in self._observers:
-            observer.close()
+            _close(observer, self.run_id)
+
+
+def _close(observer: Observer, run_id: str) -> None:
+    """Close ``observer``; one that raises is logged, and the others still closed."""
+    try:
+        observer.close()
+    except Exception:
+        _logger.warning(
+            "Run %s: %r raised when the run ended.", run_id, observer, exc_info=True
+        )
 
 
 def _ignore(event: RunEvent) -> None:

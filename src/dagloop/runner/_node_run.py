@@ -14,6 +14,7 @@ nodes, whose I/O and hooks stay in the parent): for each input
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 from itertools import cycle
@@ -128,8 +129,39 @@ async def _admitted(
 ) -> None:
     """Run ``node`` once its placement has room: a node waiting for a thread or
     a process has not started (no inputs loaded, no ``node_started``)."""
-    async with admission:
+    await admission.acquire()
+    slot = _Slot(admission)
+    token = _slot.set(slot)
+    try:
         await _start(node, ctx, place)
+    finally:
+        _slot.reset(token)
+        if slot.held:
+            admission.release()
+
+
+class _Slot:
+    """The admission slot the current node holds, given up while it waits to
+    retry: a node backing off for 30 s must not keep a process idle."""
+
+    __slots__ = ("held", "limiter")
+
+    def __init__(self, limiter: anyio.CapacityLimiter) -> None:
+        self.limiter = limiter
+        self.held = True
+
+    async def wait_outside(self, seconds: float) -> None:
+        """Sleep ``seconds`` without the slot, then wait for one again. Cancelled
+        meanwhile, the node holds no slot (``held`` says so): nothing to give back."""
+        self.limiter.release()
+        self.held = False
+        await anyio.sleep(seconds)
+        await self.limiter.acquire()
+        self.held = True
+
+
+#: The slot of the node the current task runs, if its placement admits nodes.
+_slot: ContextVar[_Slot | None] = ContextVar("dagloop_slot", default=None)
 
 
 async def _observed(
@@ -137,7 +169,7 @@ async def _observed(
 ) -> None:
     """Await ``run`` (``node``'s) with its events: started, then finished or failed."""
     name, where = node.name, place.name
-    on_loop = where in _ON_THE_LOOP
+    on_loop = place.on_loop
     attempt = Attempt(events.loop_thread if on_loop else None)
     # Set before ``run`` starts, so the placement can note its worker and a
     # retry its number here; a node on the loop without retries changes neither.
@@ -157,10 +189,6 @@ async def _observed(
             _attempt.reset(token)
     duration = events.now() - start
     events.node("node_finished", name, where, attempt.worker, attempt.number, duration)
-
-
-#: Placements whose calls run on the loop's own thread.
-_ON_THE_LOOP = frozenset({"async", "inline"})
 
 
 async def _run_handed_over(node: Node, ctx: RunContext, place: Placement) -> None:
@@ -351,8 +379,12 @@ async def _call_with_retries(
                 delay,
             )
             if events is not None:
-                _retrying(node, exc, attempt, events)
-            await anyio.sleep(delay)
+                _retrying(node, exc, attempt, place, events)
+            slot = _slot.get()
+            if slot is None:
+                await anyio.sleep(delay)
+            else:
+                await slot.wait_outside(delay)
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
@@ -364,11 +396,14 @@ def _hook_args(ctx: RunContext) -> dict[str, Any]:
     }
 
 
-def _retrying(node: Node, error: Exception, failed: int, events: RunEvents) -> None:
+def _retrying(
+    node: Node, error: Exception, failed: int, place: Placement, events: RunEvents
+) -> None:
     attempt = _attempt.get()
     events.emit(
         "node_retrying",
         node=node.name,
+        placement=place.name,
         worker=attempt.worker if attempt else None,
         attempt=failed,
         error=error,

@@ -66,6 +66,8 @@ class Placement(ABC):
     interruptible: ClassVar[bool] = True
     #: Whether values cross to it by pickling (memory datasets need not copy).
     copies_values: ClassVar[bool] = False
+    #: Whether its calls run on the event loop's own thread.
+    on_loop: ClassVar[bool] = False
     #: Slots for whole node runs here (inputs, call, outputs), taken before a
     #: node starts: a node waiting for room has loaded nothing and is not
     #: reported as started. ``None``: nodes start at once.
@@ -120,6 +122,7 @@ class AsyncPlacement(Placement):
     """``async def`` functions, awaited on the event loop."""
 
     name = "async"
+    on_loop = True
 
     def __init__(self, limiter: anyio.CapacityLimiter | None) -> None:
         """``limiter``: at most that many ``async def`` nodes at once, if any."""
@@ -135,6 +138,7 @@ class InlinePlacement(Placement):
     """Sync functions called on the event loop thread."""
 
     name = "inline"
+    on_loop = True
 
     async def call(
         self, node: Node, args: list[Any], kwargs: dict[str, Any]
