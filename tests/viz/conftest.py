@@ -29,8 +29,10 @@ def chromium_path() -> str:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Per module: Playwright's sync API keeps an asyncio loop marked as running
+    # in this thread while it is open, and async tests elsewhere need it gone.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -113,6 +113,21 @@ def test_clicking_a_node_shows_its_inputs_and_outputs(open_page):
     assert opened.errors == []
 
 
+def test_names_that_look_like_markup_stay_text(open_page):
+    hostile = "<!--<script>"
+    pipe = Pipeline([node(pause, hostile, "out</script>&", name="odd")])
+    opened = open_page(viz.pipeline_html(pipe))
+    page = opened.page
+    assert page.evaluate("document.scripts.length") == 2  # data, then the script
+    page.click('g.node[data-name="odd"]')
+    details = page.locator("#details").inner_text()
+    assert hostile in details
+    assert "out</script>&" in details
+    assert opened.errors == []
+    source = viz.mermaid(Pipeline([node(pause, "a#b", "c", name="hash")]))
+    assert "a#35;b" in source
+
+
 def test_clicking_a_tag_picks_out_its_nodes(open_page):
     opened = open_page(viz.pipeline_html(example()))
     page = opened.page
@@ -201,6 +216,18 @@ def test_timeline_page_loads_offline_and_shows_details_on_hover(events, open_pag
     page.hover('g.task[data-node="broken"] rect')
     assert "ValueError: the report cannot be built" in tip.inner_text()
     assert opened.errors == []
+
+
+def test_an_error_message_with_terminal_codes_keeps_the_svg_valid():
+    events = [
+        RunEvent("run_started", "r", 0.0, nodes=1),
+        RunEvent("node_started", "r", 0.1, node="n", placement="async", worker="Main"),
+        RunEvent("node_failed", "r", 0.2, node="n", placement="async", worker="Main",
+                 error=ValueError("\x1b[31mred\x1b[0m"), duration=0.1),
+        RunEvent("run_failed", "r", 0.3, duration=0.3, error=ValueError("x")),
+    ]  # fmt: skip
+    svg = ET.fromstring(viz.timeline_svg(events))  # well-formed XML
+    assert "red" in "".join(svg.itertext())
 
 
 def test_a_timeline_is_of_one_run(events):

@@ -45,10 +45,8 @@ def mermaid(pipeline: Pipeline, direction: str = "LR") -> str:
     lines = [f"flowchart {direction}"]
     lines += [f"    {_shape(v)}" for v in members.get(None, [])]
     for i, space in enumerate(namespaces):
-        parent = space.rsplit(".", 1)[0] if "." in space else None
-        if parent is not None:
-            continue  # drawn inside its parent
-        lines += _subgraph(space, namespaces, members, i, depth=1)
+        if "." not in space:  # an inner namespace is drawn inside its parent
+            lines += _subgraph(space, namespaces, members, i, depth=1)
     lines += [f"    {a} --> {b}" for a, b in g.edges]
     lines += [
         "    classDef dlnode fill:#e7f0fd,stroke:#5b8def",
@@ -105,7 +103,8 @@ def _shape(v: Vertex) -> str:
 def _quoted(text: str) -> str:
     """``text`` inside a Mermaid ``"..."`` label: quotes and markup as entities."""
     return (
-        text.replace("&", "#amp;")
+        text.replace("#", "#35;")
+        .replace("&", "#amp;")
         .replace('"', "#quot;")
         .replace("<", "#lt;")
         .replace(">", "#gt;")

@@ -8,6 +8,7 @@ every page, which then works offline, from a file, an e-mail or a CI artifact.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from html import escape
 from importlib.resources import files
@@ -23,9 +24,14 @@ def static(name: str) -> str:
 def page(title: str, body: str, script: str, data: Any) -> str:
     """A whole page: ``body`` (markup), ``data`` for ``script`` (as JSON in a
     ``<script type="application/json" id="data">``), the shared style sheet."""
-    payload = json.dumps(data, separators=(",", ":"))
-    # JSON cannot end the script element early once '</' is written '<\/'.
-    payload = payload.replace("</", "<\\/")
+    # With <, > and & as JSON escapes, no text in the data (a name, an error
+    # message) can end the script element or open a comment in it.
+    payload = (
+        json.dumps(data, separators=(",", ":"))
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -41,8 +47,14 @@ def page(title: str, body: str, script: str, data: Any) -> str:
 
 
 def text(value: object) -> str:
-    """``value`` as text safe in HTML and SVG content and attributes."""
-    return escape(str(value), quote=True)
+    """``value`` as text safe in HTML and SVG content and attributes: escaped,
+    and without the control characters XML forbids (an SVG file with one is
+    not shown at all), such as a terminal colour code in an error message."""
+    return escape(_CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(value)), quote=True)
+
+
+#: Characters XML 1.0 does not allow, even escaped.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def number(value: float) -> str:

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from dagloop._text import error_line
 from dagloop.viz._page import number, page, text
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def read(events: Iterable[RunEvent]) -> Timeline:
             bar.status = "finished" if e.kind == "node_finished" else "failed"
             bar.lane = _lane(e.placement, e.worker)  # known once it has run
             if e.error is not None:
-                bar.error = _describe(e.error)
+                bar.error = error_line(e.error)
         elif e.kind == "node_retrying" and e.node in open_bars:
             open_bars[e.node].retries.append(e.at)
         elif e.kind == "dataset_loaded" and e.node in open_bars:
@@ -143,11 +144,6 @@ def _lane(placement: str | None, worker: str | int | None) -> tuple[str, str]:
     if placement == "process":
         return "process", f"process {worker}" if worker else "process ?"
     return "other", f"{placement or '?'} {worker or ''}".strip()
-
-
-def _describe(error: BaseException) -> str:
-    message = str(error).splitlines()[0] if str(error) else ""
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 def _ticks(length: float) -> tuple[float, list[float]]:
