@@ -234,6 +234,10 @@ async def quote_events(request: QuoteRequest) -> EventStreamResponse:
     stats: RunStats = app.state.stats
 
     async def stream() -> AsyncIterator[str]:
+        # This generator yields inside runner.stream()'s block, that is, inside
+        # its task group. That is safe here because the block's one task (the
+        # run) raises nothing but its cancellation: the run's error is raised
+        # by the block's exit, in this generator, not in the task.
         stats.in_flight += 1
         stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
         try:
@@ -253,6 +257,10 @@ async def quote_events(request: QuoteRequest) -> EventStreamResponse:
             yield sse("quote", quote)
         except UnknownProductError as exc:  # the run's own error, as the block ends
             yield sse("error", {"status": 404, "detail": exc.args[0]})
+        except Exception as exc:  # headers are sent: say it in the stream
+            yield sse(
+                "error", {"status": 500, "detail": f"{type(exc).__name__}: {exc}"}
+            )
         except (anyio.get_cancelled_exc_class(), GeneratorExit):
             # The client went away: Starlette cancelled the response, or closed
             # this generator. Leaving the block has cancelled the run, and its

@@ -10,7 +10,10 @@ bar is drawn; without it a terminal gets the plain lines too.
 from __future__ import annotations
 
 import sys
+import threading
 from typing import TYPE_CHECKING, Any, TextIO
+
+from dagloop._text import error_line
 
 if TYPE_CHECKING:
     from dagloop.runner._events import RunEvent
@@ -48,7 +51,7 @@ class ProgressObserver:
         if kind == "run_started":
             self._total = event.nodes
             if self._terminal:
-                self._bar = _Bar.create(self._out, event.nodes)
+                self._bar = _Bar.claim(self._out, event.nodes)
             return
         name = event.node or ""
         if kind == "node_started":
@@ -69,12 +72,12 @@ class ProgressObserver:
             self._show_running()
             self._line(
                 f"{self._count()} node '{name}' failed after "
-                f"{_seconds(event.duration)}: {_error(event.error)}"
+                f"{_seconds(event.duration)}: {error_line(event.error)}"
             )
         elif kind == "node_retrying":
             self._line(
                 f"{self._count()} node '{name}' failed on attempt {event.attempt} "
-                f"({_error(event.error)}); retrying"
+                f"({error_line(event.error)}); retrying"
             )
         elif kind == "run_finished":
             self._line(
@@ -84,7 +87,7 @@ class ProgressObserver:
         elif kind == "run_failed":
             self._line(
                 f"Run failed after {_seconds(event.duration)}: {self._count(bare=True)} "
-                f"nodes finished ({_error(event.error)})."
+                f"nodes finished ({error_line(event.error)})."
             )
 
     def close(self) -> None:
@@ -123,8 +126,23 @@ class _Bar:
         self._task = task
 
     @classmethod
-    def create(cls, out: TextIO, total: int | None) -> _Bar | None:
-        """A started bar on ``out``, or ``None`` without rich."""
+    def claim(cls, out: TextIO, total: int | None) -> _Bar | None:
+        """A started bar on ``out``; ``None`` without rich, or while another
+        run's bar is on screen (two live bars would draw over each other: the
+        later run prints plain lines, which rich shows above the first bar)."""
+        global _bar_shown
+        with _bar_lock:
+            if _bar_shown:
+                return None
+            _bar_shown = True
+        bar = cls._create(out, total)
+        if bar is None:
+            with _bar_lock:
+                _bar_shown = False
+        return bar
+
+    @classmethod
+    def _create(cls, out: TextIO, total: int | None) -> _Bar | None:
         try:
             from rich.console import Console
             from rich.progress import (
@@ -163,8 +181,19 @@ class _Bar:
         self._progress.console.print(text, markup=False, highlight=False)
 
     def stop(self) -> None:
-        self._progress.update(self._task, running="")
-        self._progress.stop()
+        """Stop the bar and its refresh thread; the next run may show one."""
+        global _bar_shown
+        try:
+            self._progress.update(self._task, running="")
+            self._progress.stop()
+        finally:
+            with _bar_lock:
+                _bar_shown = False
+
+
+#: Whether a run's bar is on screen; runs in other threads check it (the lock).
+_bar_shown = False
+_bar_lock = threading.Lock()
 
 
 def _is_terminal(out: TextIO) -> bool:
@@ -184,10 +213,3 @@ def _seconds(value: float | None) -> str:
     if value is None:
         return "?"
     return f"{value:.3g} s" if value < 10 else f"{value:.1f} s"
-
-
-def _error(error: BaseException | None) -> str:
-    if error is None:
-        return "no error"
-    text = str(error).splitlines()[0] if str(error) else ""
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
