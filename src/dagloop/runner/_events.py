@@ -266,12 +266,7 @@ class RunEvents:
         fields["kind"] = kind
         fields["run_id"] = self.run_id
         fields["at"] = perf_counter() - self._start
-        event = _new(RunEvent)
-        _set(event, "__dict__", fields)
-        try:
-            self._put(event)
-        except Exception:  # only the one observer's: _put_all handles its own
-            self._drop(self._observers[0], event)
+        self._send(fields)
 
     def node(
         self,
@@ -284,10 +279,7 @@ class RunEvents:
         error: BaseException | None = None,
     ) -> None:
         """Send a ``node_started``, ``node_finished`` or ``node_failed`` event."""
-        event = _new(RunEvent)
-        _set(
-            event,
-            "__dict__",
+        self._send(
             {
                 "kind": kind,
                 "run_id": self.run_id,
@@ -298,12 +290,8 @@ class RunEvents:
                 "attempt": attempt,
                 "duration": duration,
                 "error": error,
-            },
+            }
         )
-        try:
-            self._put(event)
-        except Exception:  # only the one observer's: _put_all handles its own
-            self._drop(self._observers[0], event)
 
     def dataset(
         self, kind: EventKind, node: str | None, dataset: str, start: float
@@ -311,10 +299,7 @@ class RunEvents:
         """Send a ``dataset_loaded`` or ``dataset_saved`` event for the load or
         save that began at ``start`` (from :meth:`now`)."""
         at = perf_counter() - self._start
-        event = _new(RunEvent)
-        _set(
-            event,
-            "__dict__",
+        self._send(
             {
                 "kind": kind,
                 "run_id": self.run_id,
@@ -322,8 +307,13 @@ class RunEvents:
                 "node": node,
                 "dataset": dataset,
                 "duration": at - start,
-            },
+            }
         )
+
+    def _send(self, fields: dict[str, Any]) -> None:
+        """Make the event of ``fields`` (all its non-default fields) and deliver it."""
+        event = _new(RunEvent)
+        _set(event, "__dict__", fields)
         try:
             self._put(event)
         except Exception:  # only the one observer's: _put_all handles its own
