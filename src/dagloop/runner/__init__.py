@@ -17,6 +17,7 @@ from dagloop.runner._errors import (
 )
 from dagloop.runner._events import EventKind, RunEvent
 from dagloop.runner._stream import RunStream
+from dagloop.runner.dask_runner import DaskRunner
 from dagloop.runner.parallel_runner import ParallelRunner
 from dagloop.runner.runner import AbstractRunner
 from dagloop.runner.sequential_runner import SequentialRunner
@@ -25,6 +26,7 @@ from dagloop.runner.thread_runner import ThreadRunner
 
 __all__ = [
     "AbstractRunner",
+    "DaskRunner",
     "EventKind",
     "NodeTimeoutError",
     "ParallelRunner",

@@ -353,11 +353,12 @@ class Attempt:
 _attempt: ContextVar[Attempt | None] = ContextVar("dagloop_attempt", default=None)
 
 
-def note_worker(pid: int) -> None:
-    """Record the worker process running the current attempt (if anyone listens)."""
+def note_worker(worker: int | str) -> None:
+    """Record the worker running the current attempt (if anyone listens): a
+    worker process's pid, or a cluster worker's address."""
     attempt = _attempt.get()
     if attempt is not None:
-        attempt.worker = pid
+        attempt.worker = worker
 
 
 def note_thread() -> None:

@@ -68,6 +68,10 @@ class CatalogIO:
             self.release = partial(_async.in_io_thread, catalog.release)
             self.exists = partial(_async.in_io_thread, catalog.exists)
         self.confirm = partial(_async.in_io_thread, catalog.confirm)
+        #: Loads for a placement whose values may stay where they were made
+        #: (``Placement.remote``): a handle to the data, such as a cluster's
+        #: future, may come back instead of the data. The same as ``load`` here.
+        self.load_handle: Callable[[str], Awaitable[Any]] = self.load
 
 
 @dataclass
@@ -211,7 +215,8 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
             for name in names:
                 inputs[name] = await _load_one(node, name, ctx)
         else:
-            load, events = ctx.catalog.load, ctx.events
+            load = ctx.catalog.load_handle if place.remote else ctx.catalog.load
+            events = ctx.events
             for name in names:
                 if events is None:
                     inputs[name] = await load(name)

@@ -68,6 +68,13 @@ class Placement(ABC):
     copies_values: ClassVar[bool] = False
     #: Whether its calls run on the event loop's own thread.
     on_loop: ClassVar[bool] = False
+    #: Whether it takes and returns handles to data kept elsewhere (a cluster's
+    #: futures) rather than the data: its nodes load through
+    #: ``CatalogIO.load_handle``.
+    remote: ClassVar[bool] = False
+    #: Whether it can run generator nodes (item by item); if not, they run in a
+    #: thread.
+    runs_generators: ClassVar[bool] = True
     #: Slots for whole node runs here (inputs, call, outputs), taken before a
     #: node starts: a node waiting for room has loaded nothing and is not
     #: reported as started. ``None``: nodes start at once.
@@ -235,7 +242,10 @@ class Placements:
         name = controls.executor or self._default_sync
         if name == "inline" and (self._deadline or controls.timeout is not None):
             name = "thread"  # so that the deadline can fire
-        return self.by_name[name]
+        place = self.by_name[name]
+        if node._is_generator and not place.runs_generators:
+            return self.by_name["thread"]
+        return place
 
 
 def _call_and_map(

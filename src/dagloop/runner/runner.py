@@ -106,6 +106,16 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class RunResources:
+    """What a runner opened for one run (``AbstractRunner._resources``)."""
+
+    #: Places beyond the common four (async, inline, thread, process).
+    places: tuple[Placement, ...] = ()
+    #: How the run reaches its catalog (default: ``CatalogIO`` of the catalog).
+    catalog: CatalogIO | None = None
+
+
+@dataclass(frozen=True)
 class RunRequest:
     """One call of ``run()`` or ``arun()``: what to run, against what, and how."""
 
@@ -472,8 +482,11 @@ class AbstractRunner(ABC):
         self._set_manager_datasets(catalog)
         policy = self._policy(pipeline, request.owns_loop)
         start = perf_counter()
-        async with http_pool_scope():  # one HTTP connection pool for the whole run
-            await self._execute(request, pipeline, policy)
+        async with (
+            http_pool_scope(),  # one HTTP connection pool for the whole run
+            self._resources(request, pipeline) as resources,
+        ):
+            await self._execute(request, pipeline, policy, resources)
         self._logger.info(
             "Pipeline execution completed successfully in %.1f sec.",
             perf_counter() - start,
@@ -515,18 +528,33 @@ class AbstractRunner(ABC):
             if tag in used
         }
 
+    @asynccontextmanager
+    async def _resources(
+        self, request: RunRequest, pipeline: Pipeline
+    ) -> AsyncIterator[RunResources]:
+        """What a run holds while its nodes run, beyond the common places (a
+        cluster's client, say). Entered after the checks, before the first node;
+        left once the last node is done, however the run ends."""
+        yield RunResources()
+
     async def _execute(
-        self, request: RunRequest, pipeline: Pipeline, policy: Policy
+        self,
+        request: RunRequest,
+        pipeline: Pipeline,
+        policy: Policy,
+        resources: RunResources,
     ) -> None:
         # A run with a deadline (its own ``timeout``'s scope, or one of the caller's)
         # must be able to stop whatever is in flight: no sync node may block the
         # loop then.
         deadline = math.isfinite(anyio.current_effective_deadline())
         placements = Placements(
-            policy.default_sync, self._places(policy), deadline=deadline
+            policy.default_sync,
+            [*self._places(policy), *resources.places],
+            deadline=deadline,
         )
         ctx = RunContext(
-            catalog=CatalogIO(request.catalog),
+            catalog=resources.catalog or CatalogIO(request.catalog),
             hooks=HookCaller(
                 request.hook_manager or _NullPluginManager(),
                 in_thread=not request.owns_loop,

@@ -1,0 +1,246 @@
+"""Dask's side of ``DaskRunner``: the run's client, the placement, the catalog I/O.
+
+Imported only when a ``DaskRunner`` runs: importing ``distributed`` is slow and
+sets up Dask's own logging.
+
+Data stays on the cluster. A sync node runs as a Dask task whose arguments are
+the futures of its inputs; its outputs stay on the worker that made them, and
+the in-memory datasets between nodes hold those futures. A value comes to the
+parent only when something there needs it: a node running in the parent, a
+dataset that is not in memory (saved by the parent), a free output at the end.
+"""
+
+from __future__ import annotations
+
+import operator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+import anyio
+from distributed import Client, Future, LocalCluster, wait
+
+from dagloop.io.memory_dataset import MemoryDataset, _without_copies
+from dagloop.runner._errors import WorkerProcessError
+from dagloop.runner._events import note_worker
+from dagloop.runner._node_run import CatalogIO
+from dagloop.runner._placement import Placement
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from dagloop.pipeline.node import Node
+
+
+@asynccontextmanager
+async def dask_client(
+    address: str | None, client: Any, n_workers: int | None, threads_per_worker: int
+) -> AsyncIterator[Client]:
+    """An asynchronous client on the running loop, for one run.
+
+    ``client`` (the caller's, left open) is used as it is when it is
+    asynchronous and on this loop; otherwise the run connects a client of its
+    own to the same scheduler. With ``address``, to that scheduler. With
+    neither, a ``LocalCluster`` of worker processes is started and closed.
+    """
+    if client is not None:
+        if getattr(client, "asynchronous", False) and _on_this_loop(client):
+            yield client
+            return
+        address = client.scheduler.address
+    if address is not None:
+        own = await Client(address, asynchronous=True)
+        try:
+            yield own
+        finally:
+            await _closed(own)
+        return
+    cluster = await LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=threads_per_worker,
+        processes=True,
+        asynchronous=True,
+        dashboard_address=":0",
+    )
+    try:
+        own = await Client(cluster, asynchronous=True)
+        try:
+            yield own
+        finally:
+            await _closed(own)
+    finally:
+        await _closed(cluster)
+
+
+async def _closed(closable: Any) -> None:
+    """Close a client or cluster, even when the run was cancelled (shielded),
+    within a bound: a worker stuck in a node's code is killed by its nanny."""
+    with anyio.move_on_after(_CLOSE_SECONDS, shield=True):
+        await closable.close()
+
+
+#: How long closing a client or a cluster may take.
+_CLOSE_SECONDS = 30
+
+
+def _on_this_loop(client: Any) -> bool:
+    import asyncio
+
+    loop = getattr(client, "loop", None)
+    running = asyncio.get_running_loop()
+    return loop is running or getattr(loop, "asyncio_loop", None) is running
+
+
+class DaskPlacement(Placement):
+    """Sync functions as tasks on a Dask cluster, their data kept there."""
+
+    name = "dask"
+    copies_values = (
+        True  # values cross to the workers pickled: memory datasets need no copy
+    )
+    remote = True
+    runs_generators = False  # a task returns once: generator nodes stay in the parent
+
+    def __init__(self, client: Any, slots: int) -> None:
+        """Tasks through ``client``; ``slots`` nodes started at once (the
+        cluster's threads), so that a node waiting in Dask's queue is not
+        reported as started."""
+        self.client: Any = client  # distributed's API is untyped
+        self.admission = anyio.CapacityLimiter(max(slots, 1))
+
+    async def call(
+        self, node: Node, args: list[Any], kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        future = self.client.submit(
+            _run_task, node, args, kwargs, key=f"{node.name}-{uuid4().hex}", pure=False
+        )
+        try:
+            # distributed.wait() uses the current client: make it the run's, not
+            # whichever client the process made last (a synchronous one would
+            # block this loop).
+            with self.client.as_current():
+                await wait(future)
+        except BaseException:
+            # Cancelled (a timeout, the caller): the task goes too. A task already
+            # running in a worker's thread finishes there; its result is dropped.
+            with anyio.CancelScope(shield=True):
+                await self.client.cancel([future])
+            raise
+        if future.status == "error":
+            await _raise_task_error(node, future)
+        if future.status == "cancelled":
+            raise WorkerProcessError(
+                f"Node '{node.name}': its Dask task was cancelled on the cluster "
+                f"(a scheduler restart, or another client cancelled it)."
+            )
+        await _note_where(self.client, future)
+        names = node.outputs
+        if not names:
+            return {}
+        if len(names) == 1:
+            return {names[0]: future}
+        return {
+            name: self.client.submit(
+                operator.getitem, future, name, key=f"{name}-{uuid4().hex}", pure=False
+            )
+            for name in names
+        }
+
+
+def _run_task(node: Node, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """On a worker: call the node's function; its one output, or them by name."""
+    outputs = node._outputs_to_dictionary(node.func(*args, **kwargs))
+    if len(outputs) == 1:
+        return next(iter(outputs.values()))
+    return outputs
+
+
+async def _raise_task_error(node: Node, future: Any) -> None:
+    """Raise the node's own exception (as the worker pickled it back), or a clear
+    error when the worker running it died more often than Dask retries."""
+    error = await future.exception()
+    if type(error).__name__ == "KilledWorker":
+        raise WorkerProcessError(
+            f"Node '{node.name}': the Dask workers running it died ({error}); Dask "
+            f"retried it as often as its 'allowed-failures' setting allows."
+        ) from error
+    error.add_note(f"Raised by node '{node.name}' in a Dask task.")
+    raise error
+
+
+async def _note_where(client: Any, future: Any) -> None:
+    """Tell the run's events which worker holds the result (if anyone listens)."""
+    from dagloop.runner._events import _attempt
+
+    if _attempt.get() is None:
+        return
+    held = await client.who_has([future])
+    workers = held.get(future.key) or ()
+    if workers:
+        note_worker(workers[0])
+
+
+class DaskCatalogIO(CatalogIO):
+    """The catalog, as a run on Dask reaches it.
+
+    In-memory datasets keep the futures the cluster's nodes made; loading one in
+    the parent (for a node running there, a hook, a save elsewhere) brings the
+    value over. ``load_handle`` (for the cluster's own nodes) gives the future.
+    """
+
+    def __init__(self, catalog: Any) -> None:
+        """Wrap ``catalog``'s loads and saves."""
+        super().__init__(catalog)
+        plain_load, plain_save = self.load, self.save
+
+        async def load_handle(name: str) -> Any:
+            if isinstance(self._held(name), Future):
+                with _without_copies():  # a handle: nothing to protect by copying
+                    return await plain_load(name)
+            return await plain_load(name)
+
+        async def load(name: str) -> Any:
+            held = self._held(name)
+            if isinstance(held, Future):
+                return await held  # the value, fetched from the worker holding it
+            return await plain_load(name)
+
+        async def save(name: str, data: Any) -> None:
+            if isinstance(data, Future):
+                if isinstance(self._dataset(name), MemoryDataset):
+                    with _without_copies():
+                        await plain_save(name, data)
+                    return
+                data = await data  # the parent saves persistent datasets
+            await plain_save(name, data)
+
+        self.load, self.save, self.load_handle = load, save, load_handle
+
+    def _dataset(self, name: str) -> Any:
+        datasets = getattr(self.catalog, "_datasets", None)
+        return datasets.get(name) if isinstance(datasets, dict) else None
+
+    def _held(self, name: str) -> Any:
+        """What an in-memory dataset holds (a future, perhaps), without a copy."""
+        dataset = self._dataset(name)
+        return dataset._data if isinstance(dataset, MemoryDataset) else None
+
+    async def fetch_futures(self, names: set[str]) -> None:
+        """Replace the futures in the datasets ``names`` with their values: the
+        run's free outputs, which must outlive its client."""
+        held = {name: self._held(name) for name in names}
+        futures = {name: f for name, f in held.items() if isinstance(f, Future)}
+        if not futures:
+            return
+        client: Any = next(iter(futures.values())).client
+        values = await client.gather(list(futures.values()))
+        for name, value in zip(futures, values, strict=True):
+            with _without_copies():
+                self._dataset(name).save(value)
+
+    def drop_futures(self, names: set[str]) -> None:
+        """Release the datasets ``names`` that still hold a future (a failed or
+        cancelled run's): the client they belong to is about to close."""
+        for name in names:
+            if isinstance(self._held(name), Future):
+                self._dataset(name).release()
