@@ -35,6 +35,7 @@ PUBLIC_MODULES = [
     "dagloop.pipeline.transcoding",
     "dagloop.runner",
     "dagloop.viz",
+    "dagloop.runner.dask_runner",
     "dagloop.runner.parallel_runner",
     "dagloop.runner.runner",
     "dagloop.runner.sequential_runner",

@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from dagloop.io import DataCatalog, MemoryDataset, PickleDataset
 from dagloop.pipeline import Pipeline, node
@@ -33,6 +34,7 @@ from tests.dask._nodes import (
     split,
     where,
 )
+from tests.runner.test_load_and_equivalence import dags, evaluate, run_dag
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -260,6 +262,35 @@ def test_the_runners_own_local_cluster_is_gone_after_the_run():
         cwd=os.getcwd(),
     )
     assert done.stdout.split() == ["True", "0"]
+
+
+class TestRandomDagsMatchSequentialRunner:
+    """The randomized equivalence test of tests/runner, with DaskRunner: nodes
+    on the cluster, on the loop, inline, in threads and in local processes,
+    their data crossing between the cluster and the parent."""
+
+    @pytest.mark.anyio
+    @settings(
+        max_examples=8,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+        ],
+    )
+    @given(dag=dags())
+    async def test_same_outputs(self, local_client, dag):
+        spec, values = dag
+        with anyio.fail_after(120):
+            reference, reference_outputs = await run_dag(
+                "sequential", spec, values, SequentialRunner()
+            )
+            saves, outputs = await run_dag(
+                "thread", spec, values, DaskRunner(client=local_client)
+            )
+        assert reference == {name: [v] for name, v in evaluate(spec, values).items()}
+        assert saves == reference
+        assert outputs == reference_outputs
 
 
 def test_same_outputs_as_sequential_runner(local_client):

@@ -207,7 +207,9 @@ class DaskCatalogIO(CatalogIO):
 
         async def save(name: str, data: Any) -> None:
             if isinstance(data, Future):
-                if isinstance(self._dataset(name), MemoryDataset):
+                # Only a plain MemoryDataset keeps a future: a subclass may do
+                # more with what it is given, and gets the value.
+                if type(self._dataset(name)) is MemoryDataset:
                     with _without_copies():
                         await plain_save(name, data)
                     return
@@ -223,7 +225,7 @@ class DaskCatalogIO(CatalogIO):
     def _held(self, name: str) -> Any:
         """What an in-memory dataset holds (a future, perhaps), without a copy."""
         dataset = self._dataset(name)
-        return dataset._data if isinstance(dataset, MemoryDataset) else None
+        return dataset._data if type(dataset) is MemoryDataset else None
 
     async def fetch_futures(self, names: set[str]) -> None:
         """Replace the futures in the datasets ``names`` with their values: the

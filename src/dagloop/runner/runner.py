@@ -86,7 +86,7 @@ if TYPE_CHECKING:
 
 # Kedro's private helpers (``_find_nodes_to_resume_from``, ...) stay importable
 # from this module, as from ``kedro.runner.runner``, without being public API.
-__all__ = ["AbstractRunner", "Policy", "RunRequest"]
+__all__ = ["AbstractRunner", "Policy", "RunRequest", "RunResources"]
 
 _MAX_WINDOWS_WORKERS = 61
 
