@@ -14,6 +14,7 @@ of ``runner.run()``.
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from _harness import TIMES, Case, check, engines, interleave, scenario_main, timed
@@ -87,6 +88,39 @@ def engine_case(
     )
 
 
+def dask_case(client: Any, loops: int, n: int, want: int) -> Case:
+    """``DaskRunner`` on a ``LocalCluster`` of ``WORKERS`` single-threaded worker
+    processes, started once before the measurements (as a cluster would be)."""
+    from dagloop import io, pipeline
+    from dagloop.runner import DaskRunner
+
+    def build(count: int) -> Any:
+        nodes = [
+            pipeline.node(burn, "loops", f"c{i}", name=f"burn{i}") for i in range(count)
+        ]
+        nodes.append(
+            pipeline.node(
+                total, [f"c{i}" for i in range(count)], "merged", name="merge"
+            )
+        )
+        return pipeline.Pipeline(nodes)
+
+    def run_once(pipe: Any, loop_count: int, expect: int | None) -> float:
+        catalog = io.DataCatalog({"loops": io.MemoryDataset(loop_count)})
+        seconds, out = timed(DaskRunner(client=client).run, pipe, catalog)
+        if expect is not None:
+            check(out["merged"].load() == expect, "dagloop DaskRunner")
+        return seconds
+
+    pipe, small = build(n), build(2)
+    return Case(
+        "dagloop",
+        f"DaskRunner({WORKERS} local workers)",
+        lambda: [("wall", run_once(pipe, loops, want), "s")],
+        lambda: run_once(small, 1000, None),
+    )
+
+
 def floor_pool(loops: int, n: int) -> int:
     with ProcessPoolExecutor(WORKERS) as pool:
         return total(*pool.map(burn, [loops] * n))
@@ -116,7 +150,11 @@ def measure(args: argparse.Namespace, rec: Recorder) -> None:
     cases = [engine_case(e, "SequentialRunner", loops, n, want) for e in found]
     cases += [engine_case(e, "ParallelRunner", loops, n, want) for e in found]
     cases.append(floor_case(loops, n, want))
-    interleave(rec, cases, args.reps)
+    with ExitStack() as stack:
+        client = _dask_client(stack, rec)
+        if client is not None:
+            cases.append(dask_case(client, loops, n, want))
+        interleave(rec, cases, args.reps)
 
     parallel, floor = f"ParallelRunner({WORKERS})", f"ProcessPoolExecutor({WORKERS})"
     dagloop = ("dagloop", parallel, "wall")
@@ -140,6 +178,27 @@ def measure(args: argparse.Namespace, rec: Recorder) -> None:
         dagloop,
     )
     rec.target(f"{parallel} / ProcessPoolExecutor floor", to_floor, TARGET_FLOOR, TIMES)
+    dask = ("dagloop", f"DaskRunner({WORKERS} local workers)", "wall")
+    rec.ratio("dagloop DaskRunner / floor", dask, ("floor", floor, "wall"))
+    rec.ratio("dagloop DaskRunner / dagloop ParallelRunner", dask, dagloop)
+
+
+def _dask_client(stack: ExitStack, rec: Recorder) -> Any:
+    """A client on a LocalCluster of WORKERS processes, or None without Dask."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        rec.note("distributed is not installed: no DaskRunner rows.")
+        return None
+    cluster = stack.enter_context(
+        LocalCluster(
+            n_workers=WORKERS,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+        )
+    )
+    return stack.enter_context(Client(cluster))
 
 
 if __name__ == "__main__":
