@@ -78,7 +78,8 @@ def test_sync_nodes_run_as_tasks_on_the_workers(local_client):
     assert scheduler_tasks(local_client) == []
 
 
-def test_intermediate_data_stays_on_the_cluster(local_client):
+@pytest.mark.parametrize("is_async", [False, True])
+def test_intermediate_data_stays_on_the_cluster(local_client, is_async):
     # make_big's value cannot be unpickled in this process: the run works only
     # if it goes from worker to worker.
     pipe = Pipeline(
@@ -87,7 +88,7 @@ def test_intermediate_data_stays_on_the_cluster(local_client):
             node(measure, "big", "size", name="measure"),
         ]
     )
-    outputs = DaskRunner(client=local_client).run(
+    outputs = DaskRunner(client=local_client, is_async=is_async).run(
         pipe, DataCatalog({"parent_pid": MemoryDataset(os.getpid())})
     )
     assert outputs["size"].load() == 20_000_000
@@ -114,10 +115,19 @@ def test_the_parent_saves_persistent_datasets_and_runs_async_nodes(
 
 
 def test_a_nodes_exception_is_reraised_naming_the_node(local_client):
+    import traceback
+
+    import dask
+
     pipe = Pipeline([node(fail, "a", "b", name="broken")])
     with pytest.raises(NodeFailure, match="failed on 1") as raised:
         DaskRunner(client=local_client).run(pipe, DataCatalog({"a": MemoryDataset(1)}))
     assert any("node 'broken'" in note for note in raised.value.__notes__)
+    # With the worker's traceback: the node function's own frame is in it.
+    frames = traceback.extract_tb(raised.value.__traceback__)
+    assert any(frame.name == "fail" for frame in frames)
+    # The run changed no global Dask setting (the default scheduler).
+    assert dask.config.get("scheduler", None) is None
 
 
 def test_retries_timeouts_and_hooks_behave_as_on_other_runners(local_client, tmp_path):

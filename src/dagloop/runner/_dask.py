@@ -12,13 +12,15 @@ dataset that is not in memory (saved by the parent), a free output at the end.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import operator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 import anyio
-from distributed import Client, Future, LocalCluster, wait
+from distributed import Client, Future, LocalCluster
 
 from dagloop.io.memory_dataset import MemoryDataset, _without_copies
 from dagloop.runner._errors import WorkerProcessError
@@ -42,34 +44,56 @@ async def dask_client(
     asynchronous and on this loop; otherwise the run connects a client of its
     own to the same scheduler. With ``address``, to that scheduler. With
     neither, a ``LocalCluster`` of worker processes is started and closed.
+    The run's own clients are never made the process's default client.
     """
     if client is not None:
         if getattr(client, "asynchronous", False) and _on_this_loop(client):
             yield client
             return
-        address = client.scheduler.address
-    if address is not None:
-        own = await Client(address, asynchronous=True)
+        own = Client(
+            client.scheduler.address,
+            asynchronous=True,
+            set_as_default=False,
+            security=client.security,
+        )
+    elif address is not None:
+        own = Client(address, asynchronous=True, set_as_default=False)
+    else:
+        # Built, then started inside the try: a run cancelled while the cluster
+        # starts still closes whatever had started.
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=threads_per_worker,
+            processes=True,
+            asynchronous=True,
+            dashboard_address=":0",
+        )
         try:
-            yield own
+            await cluster
+            local = Client(cluster, asynchronous=True, set_as_default=False)
+            async with _opened(local) as opened:
+                yield opened
         finally:
-            await _closed(own)
+            await _closed(cluster)
         return
-    cluster = await LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=threads_per_worker,
-        processes=True,
-        asynchronous=True,
-        dashboard_address=":0",
-    )
+    async with _opened(own) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def _opened(client: Client) -> AsyncIterator[Client]:
+    """Start ``client``; close it however the run ends."""
     try:
-        own = await Client(cluster, asynchronous=True)
-        try:
-            yield own
-        finally:
-            await _closed(own)
+        await client
+        yield client
     finally:
-        await _closed(cluster)
+        await _closed(client)
+
+
+#: How long closing a client or a cluster may take.
+_CLOSE_SECONDS = 30
+#: How long cancelling a run's futures on the scheduler may take.
+_CANCEL_SECONDS = 5
 
 
 async def _closed(closable: Any) -> None:
@@ -79,25 +103,33 @@ async def _closed(closable: Any) -> None:
         await closable.close()
 
 
-#: How long closing a client or a cluster may take.
-_CLOSE_SECONDS = 30
-
-
 def _on_this_loop(client: Any) -> bool:
-    import asyncio
-
+    """Whether ``client`` is an asynchronous client of the running loop."""
     loop = getattr(client, "loop", None)
     running = asyncio.get_running_loop()
     return loop is running or getattr(loop, "asyncio_loop", None) is running
+
+
+async def _finished(future: Any) -> None:
+    """Wait until ``future`` is done (finished, failed or cancelled) without
+    fetching its value. Dask calls back from a thread of its own."""
+    loop = asyncio.get_running_loop()
+    done = asyncio.Event()
+
+    def wake(_: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the run's loop closed meanwhile
+            loop.call_soon_threadsafe(done.set)
+
+    future.add_done_callback(wake)
+    await done.wait()
 
 
 class DaskPlacement(Placement):
     """Sync functions as tasks on a Dask cluster, their data kept there."""
 
     name = "dask"
-    copies_values = (
-        True  # values cross to the workers pickled: memory datasets need no copy
-    )
+    #: Values cross to the workers pickled: memory datasets need no copy.
+    copies_values = True
     remote = True
     runs_generators = False  # a task returns once: generator nodes stay in the parent
 
@@ -115,15 +147,11 @@ class DaskPlacement(Placement):
             _run_task, node, args, kwargs, key=f"{node.name}-{uuid4().hex}", pure=False
         )
         try:
-            # distributed.wait() uses the current client: make it the run's, not
-            # whichever client the process made last (a synchronous one would
-            # block this loop).
-            with self.client.as_current():
-                await wait(future)
+            await _finished(future)
         except BaseException:
             # Cancelled (a timeout, the caller): the task goes too. A task already
             # running in a worker's thread finishes there; its result is dropped.
-            with anyio.CancelScope(shield=True):
+            with anyio.move_on_after(_CANCEL_SECONDS, shield=True):
                 await self.client.cancel([future])
             raise
         if future.status == "error":
@@ -165,7 +193,7 @@ async def _raise_task_error(node: Node, future: Any) -> None:
             f"retried it as often as its 'allowed-failures' setting allows."
         ) from error
     error.add_note(f"Raised by node '{node.name}' in a Dask task.")
-    raise error
+    raise error.with_traceback(await future.traceback())
 
 
 async def _note_where(client: Any, future: Any) -> None:

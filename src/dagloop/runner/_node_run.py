@@ -210,7 +210,7 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
     inputs: dict[str, Any] = {}
     try:
         if ctx.is_async and len(names) > 1:
-            inputs = await _load_concurrently(node, names, ctx)
+            inputs = await _load_concurrently(node, names, ctx, place)
         elif ctx.hooks.on_load:
             for name in names:
                 inputs[name] = await _load_one(node, name, ctx)
@@ -267,12 +267,18 @@ def _crosses_processes(place: Placement, node: Node, ctx: RunContext) -> bool:
     )
 
 
-async def _load_one(node: Node, name: str, ctx: RunContext) -> Any:
+async def _load_one(
+    node: Node, name: str, ctx: RunContext, handle: bool = False
+) -> Any:
+    """Load one input with its hooks and event; ``handle``: for a remote
+    placement, whose inputs may stay where they are (never with load hooks,
+    which are given the data)."""
     hooks, events = ctx.hooks, ctx.events
     if hooks.on_load:
         await hooks.call("before_dataset_loaded", dataset_name=name, node=node)
     start = events.now() if events is not None else 0.0
-    data = await ctx.catalog.load(name)
+    load = ctx.catalog.load_handle if handle and not hooks.on_load else ctx.catalog.load
+    data = await load(name)
     if events is not None:
         events.dataset("dataset_loaded", node.name, name, start)
     if hooks.on_load:
@@ -283,13 +289,13 @@ async def _load_one(node: Node, name: str, ctx: RunContext) -> Any:
 
 
 async def _load_concurrently(
-    node: Node, names: tuple[str, ...], ctx: RunContext
+    node: Node, names: tuple[str, ...], ctx: RunContext, place: Placement
 ) -> dict[str, Any]:
     """is_async: load every input at once; the first failed load cancels the others."""
     loaded: dict[str, Any] = {}
 
     async def load_into(name: str) -> None:
-        loaded[name] = await _load_one(node, name, ctx)
+        loaded[name] = await _load_one(node, name, ctx, place.remote)
 
     await run_all([partial(load_into, name) for name in dict.fromkeys(names)])
     return {name: loaded[name] for name in names}

@@ -50,9 +50,6 @@ class DaskRunner(AbstractRunner):
     """
 
     _default_sync = "dask"
-    # Dask's client is bound to the loop it runs on: a run stays on the
-    # caller's loop under arun(), not on one of its own.
-    _own_thread_for_sync_pipelines = False
 
     def __init__(
         self,
@@ -86,6 +83,14 @@ class DaskRunner(AbstractRunner):
             raise ValueError(
                 "Give DaskRunner either address= (a scheduler to connect to) or "
                 "client= (a distributed.Client), not both."
+            )
+        if (address is not None or client is not None) and (
+            n_workers is not None or threads_per_worker != 1
+        ):
+            raise ValueError(
+                "n_workers= and threads_per_worker= shape the LocalCluster DaskRunner "
+                "starts itself; with address= or client=, the cluster is already "
+                "there: size it where it is started."
             )
         for label, value in (
             ("n_workers", n_workers),
