@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from dagloop.io import AbstractDataset
+
 
 def where(x: Any) -> dict[str, Any]:
     """Where this call ran: the process and, on a Dask worker, its address."""
@@ -79,3 +81,32 @@ def flaky(counter: str) -> int:
     if calls < 3:
         raise ConnectionError(f"call {calls} failed")
     return calls
+
+
+class WhoDoesIO(AbstractDataset[Any, Any]):
+    """A pickle file dataset that logs the process doing each load and save
+    (appending ``load <pid>`` / ``save <pid>`` to ``log``)."""
+
+    def __init__(self, path: str, log: str) -> None:
+        self.path, self.log = path, log
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": self.path}
+
+    def _note(self, what: str) -> None:
+        with open(self.log, "a") as out:
+            out.write(f"{what} {os.getpid()}\n")
+
+    def _load(self) -> Any:
+        import pickle
+
+        self._note("load")
+        with open(self.path, "rb") as source:
+            return pickle.load(source)
+
+    def _save(self, data: Any) -> None:
+        import pickle
+
+        self._note("save")
+        with open(self.path, "wb") as target:
+            pickle.dump(data, target)

@@ -24,6 +24,7 @@ from dagloop.runner import (
 )
 from tests.dask._nodes import (
     NodeFailure,
+    WhoDoesIO,
     add,
     die,
     fail,
@@ -112,6 +113,28 @@ def test_the_parent_saves_persistent_datasets_and_runs_async_nodes(
     report = outputs["report"].load()
     assert report["loop_pid"] == os.getpid()
     assert report["node_pid"] != os.getpid()
+
+
+@pytest.mark.parametrize("workers_do_io", [False, True])
+def test_who_loads_and_saves_persistent_datasets(local_client, tmp_path, workers_do_io):
+    import pickle
+
+    log = tmp_path / "io.log"
+    (tmp_path / "in.pkl").write_bytes(pickle.dumps(5))
+    catalog = DataCatalog(
+        {
+            "source": WhoDoesIO(str(tmp_path / "in.pkl"), str(log)),
+            "result": WhoDoesIO(str(tmp_path / "out.pkl"), str(log)),
+        }
+    )
+    pipe = Pipeline([node(split, "source", ["low", "high"], name="split"),
+                     node(add, ["low", "high"], "result", name="add")])  # fmt: skip
+    DaskRunner(client=local_client, workers_do_io=workers_do_io).run(pipe, catalog)
+    assert pickle.loads((tmp_path / "out.pkl").read_bytes()) == 55
+    done = [line.split() for line in log.read_text().splitlines()]
+    assert [what for what, _ in done] == ["load", "save"]
+    in_parent = {int(pid) == os.getpid() for _, pid in done}
+    assert in_parent == {not workers_do_io}  # the parent, or the workers, did both
 
 
 def test_a_nodes_exception_is_reraised_naming_the_node(local_client):

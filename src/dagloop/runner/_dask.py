@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 import anyio
+import cloudpickle
 from distributed import Client, Future, LocalCluster
 
+from dagloop.io.core import AbstractVersionedDataset
 from dagloop.io.memory_dataset import MemoryDataset, _without_copies
 from dagloop.runner._errors import WorkerProcessError
 from dagloop.runner._events import note_worker
@@ -175,6 +177,24 @@ class DaskPlacement(Placement):
         }
 
 
+def _load_dataset(dataset: Any) -> Any:
+    """On a worker: load ``dataset`` (sent from the parent)."""
+    return dataset.load()
+
+
+def _save_dataset(dataset: Any, data: Any) -> None:
+    """On a worker: save ``data`` (already there) to ``dataset``."""
+    dataset.save(data)
+
+
+def _pickles(dataset: Any) -> bool:
+    try:
+        cloudpickle.dumps(dataset)
+    except Exception:  # any pickling failure: the parent does its I/O
+        return False
+    return True
+
+
 def _run_task(node: Node, args: list[Any], kwargs: dict[str, Any]) -> Any:
     """On a worker: call the node's function; its one output, or them by name."""
     outputs = node._outputs_to_dictionary(node.func(*args, **kwargs))
@@ -214,17 +234,25 @@ class DaskCatalogIO(CatalogIO):
     In-memory datasets keep the futures the cluster's nodes made; loading one in
     the parent (for a node running there, a hook, a save elsewhere) brings the
     value over. ``load_handle`` (for the cluster's own nodes) gives the future.
+    With ``workers_do_io``, the cluster's nodes have their persistent inputs
+    loaded, and their outputs saved, by a task on the cluster instead of by the
+    parent (for datasets that can be sent there: see ``_on_workers``).
     """
 
-    def __init__(self, catalog: Any) -> None:
+    def __init__(self, catalog: Any, client: Any, workers_do_io: bool) -> None:
         """Wrap ``catalog``'s loads and saves."""
         super().__init__(catalog)
+        self._client = client
+        self._workers_do_io = workers_do_io
+        self._sendable: dict[str, bool] = {}
         plain_load, plain_save = self.load, self.save
 
         async def load_handle(name: str) -> Any:
             if isinstance(self._held(name), Future):
                 with _without_copies():  # a handle: nothing to protect by copying
                     return await plain_load(name)
+            if self._on_workers(name):
+                return await self._on_cluster(_load_dataset, self._dataset(name))
             return await plain_load(name)
 
         async def load(name: str) -> Any:
@@ -241,10 +269,43 @@ class DaskCatalogIO(CatalogIO):
                     with _without_copies():
                         await plain_save(name, data)
                     return
+                if self._on_workers(name):
+                    await self._on_cluster(_save_dataset, self._dataset(name), data)
+                    return
                 data = await data  # the parent saves persistent datasets
             await plain_save(name, data)
 
         self.load, self.save, self.load_handle = load, save, load_handle
+
+    def _on_workers(self, name: str) -> bool:
+        """Whether the cluster does ``name``'s I/O: asked for, and a persistent,
+        unversioned dataset that pickles (decided once per dataset and run)."""
+        if not self._workers_do_io:
+            return False
+        if name not in self._sendable:
+            dataset = self._dataset(name)
+            self._sendable[name] = (
+                dataset is not None
+                and not isinstance(dataset, MemoryDataset)
+                and not isinstance(dataset, AbstractVersionedDataset)
+                and _pickles(dataset)
+            )
+        return self._sendable[name]
+
+    async def _on_cluster(self, func: Any, *args: Any) -> Any:
+        """Run ``func(*args)`` as a task and wait for it; its future (its value
+        stays on the worker), or its error with the worker's traceback."""
+        future = self._client.submit(func, *args, pure=False)
+        try:
+            await _finished(future)
+        except BaseException:
+            with anyio.move_on_after(_CANCEL_SECONDS, shield=True):
+                await self._client.cancel([future])
+            raise
+        if future.status == "error":
+            error = await future.exception()
+            raise error.with_traceback(await future.traceback())
+        return future
 
     def _dataset(self, name: str) -> Any:
         datasets = getattr(self.catalog, "_datasets", None)

@@ -58,6 +58,7 @@ class DaskRunner(AbstractRunner):
         client: Any = None,
         n_workers: int | None = None,
         threads_per_worker: int = 1,
+        workers_do_io: bool = False,
         is_async: bool = False,
         **kwargs: Any,
     ) -> None:
@@ -70,6 +71,10 @@ class DaskRunner(AbstractRunner):
                 neither ``address`` nor ``client`` is given (default: the CPU
                 count).
             threads_per_worker: Threads per worker of that ``LocalCluster``.
+            workers_do_io: Have the cluster load the persistent inputs of the
+                nodes it runs and save their outputs (for datasets that pickle
+                and are not versioned), rather than the parent: for a cluster
+                whose workers reach the data (shared storage, S3).
             is_async: Load a node's inputs and save its outputs concurrently.
             **kwargs: ``max_concurrency``, ``limits``, ``pool`` (see
                 ``AbstractRunner``).
@@ -102,6 +107,7 @@ class DaskRunner(AbstractRunner):
         self._client = client
         self._n_workers = n_workers or _cpu_count()
         self._threads_per_worker = threads_per_worker
+        self._workers_do_io = workers_do_io
 
     def _policy(self, pipeline: Pipeline, owns_loop: bool) -> Policy:
         return Policy(
@@ -134,7 +140,7 @@ class DaskRunner(AbstractRunner):
             self._address, self._client, self._n_workers, self._threads_per_worker
         ) as client:
             threads = sum((await client.nthreads()).values())  # type: ignore[no-untyped-call]
-            catalog_io = DaskCatalogIO(request.catalog)
+            catalog_io = DaskCatalogIO(request.catalog, client, self._workers_do_io)
             try:
                 yield RunResources(
                     places=(DaskPlacement(client, threads),), catalog=catalog_io
