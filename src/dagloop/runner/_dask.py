@@ -112,6 +112,22 @@ def _on_this_loop(client: Any) -> bool:
     return loop is running or getattr(loop, "asyncio_loop", None) is running
 
 
+async def _completed(client: Any, func: Any, *args: Any, key: str | None = None) -> Any:
+    """Submit ``func(*args)`` as a task and wait until it is done; its future.
+
+    Cancelled meanwhile (a timeout, the caller), the task is cancelled too; one
+    already running in a worker's thread finishes there, its result dropped.
+    """
+    future = client.submit(func, *args, key=key, pure=False)
+    try:
+        await _finished(future)
+    except BaseException:
+        with anyio.move_on_after(_CANCEL_SECONDS, shield=True):
+            await client.cancel([future])
+        raise
+    return future
+
+
 async def _finished(future: Any) -> None:
     """Wait until ``future`` is done (finished, failed or cancelled) without
     fetching its value. Dask calls back from a thread of its own."""
@@ -145,17 +161,9 @@ class DaskPlacement(Placement):
     async def call(
         self, node: Node, args: list[Any], kwargs: dict[str, Any]
     ) -> dict[str, Any]:
-        future = self.client.submit(
-            _run_task, node, args, kwargs, key=f"{node.name}-{uuid4().hex}", pure=False
+        future = await _completed(
+            self.client, _run_task, node, args, kwargs, key=f"{node.name}-{uuid4().hex}"
         )
-        try:
-            await _finished(future)
-        except BaseException:
-            # Cancelled (a timeout, the caller): the task goes too. A task already
-            # running in a worker's thread finishes there; its result is dropped.
-            with anyio.move_on_after(_CANCEL_SECONDS, shield=True):
-                await self.client.cancel([future])
-            raise
         if future.status == "error":
             await _raise_task_error(node, future)
         if future.status == "cancelled":
@@ -295,13 +303,7 @@ class DaskCatalogIO(CatalogIO):
     async def _on_cluster(self, func: Any, *args: Any) -> Any:
         """Run ``func(*args)`` as a task and wait for it; its future (its value
         stays on the worker), or its error with the worker's traceback."""
-        future = self._client.submit(func, *args, pure=False)
-        try:
-            await _finished(future)
-        except BaseException:
-            with anyio.move_on_after(_CANCEL_SECONDS, shield=True):
-                await self._client.cancel([future])
-            raise
+        future = await _completed(self._client, func, *args)
         if future.status == "error":
             error = await future.exception()
             raise error.with_traceback(await future.traceback())
