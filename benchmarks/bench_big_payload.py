@@ -273,6 +273,82 @@ def measure(args: argparse.Namespace, rec: Recorder) -> None:
     rec.ratio("Kedro / dagloop, peak memory", (*kedro, memory), (*dagloop, memory))
     rec.target("wall time / floor (sum in a worker)", to_floor, TARGET_TIME, TIMES)
     rec.target("peak memory / floor (sum in a worker)", mem_ratio, TARGET_MEMORY, TIMES)
+    dask_transfers(rec, length, count, args.reps)
+
+
+DASK = f"DaskRunner({WORKERS} local workers)"
+#: Issue 11: intermediate data moved through the parent "near zero".
+TARGET_DASK_MB = 1.0
+
+
+def dask_transfers(rec: Recorder, length: int, count: int, reps: int) -> None:
+    """The same pipeline on ``DaskRunner`` (a LocalCluster of WORKERS processes,
+    started once): wall time, and what Dask's workers sent, read from their own
+    transfer log (``Worker.transfer_outgoing_log``: every ``get_data`` answered,
+    with who asked and how many bytes). Bytes sent to anything but another
+    worker went to the parent (through the client or the scheduler); the free
+    output is one float, so they are the intermediate data moved through it."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        rec.note("distributed is not installed: no DaskRunner rows.")
+        return
+    from dagloop.io import DataCatalog, MemoryDataset
+    from dagloop.pipeline import Pipeline, node
+    from dagloop.runner import DaskRunner
+
+    pipe = Pipeline(
+        [
+            node(make_array, ["length", f"fill{i}"], f"array{i}", name=f"make{i}")
+            for i in range(count)
+        ]
+        + [node(sum_arrays, [f"array{i}" for i in range(count)], "total", name="sum")]
+    )
+    want = float(length * sum(range(count)))
+    with (
+        LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):  # fmt: skip
+
+        def sent() -> dict[str, list[dict[str, Any]]]:
+            """Each worker's transfer log: what it sent, to whom."""
+            logs: dict[str, list[dict[str, Any]]] = client.run(
+                lambda dask_worker: list(dask_worker.transfer_outgoing_log)
+            )
+            return logs
+
+        workers = set(client.scheduler_info()["workers"])
+        for rep in range(1, reps + 1):
+            before = {worker: len(log) for worker, log in sent().items()}
+            catalog = DataCatalog(
+                {"length": MemoryDataset(length)}
+                | {f"fill{i}": MemoryDataset(float(i)) for i in range(count)}
+            )
+            seconds, out = timed(DaskRunner(client=client).run, pipe, catalog)
+            check(out["total"].load() == want, "dagloop DaskRunner")
+            new = [
+                entry
+                for worker, log in sent().items()
+                for entry in log[before.get(worker, 0) :]
+            ]
+            to_parent = sum(e["total"] for e in new if e["who"] not in workers) / 1e6
+            between = sum(e["total"] for e in new if e["who"] in workers) / 1e6
+            rec.add("dagloop", DASK, "wall", seconds, "s")
+            rec.add(
+                "dagloop", DASK, "intermediate MB through the parent", to_parent, "MB"
+            )
+            rec.add("dagloop", DASK, "MB between workers", between, "MB")
+            print(
+                f"  rep {rep}/{reps}  dagloop  {DASK:<40} wall {fmt(seconds)} s, "
+                f"{fmt(to_parent)} MB to the parent, {fmt(between)} MB between workers",
+                flush=True,
+            )
+    rec.target(
+        "DaskRunner: intermediate MB through the parent (near zero)",
+        rec.median("dagloop", DASK, "intermediate MB through the parent"),
+        TARGET_DASK_MB,
+        "MB",
+    )
 
 
 if __name__ == "__main__":
