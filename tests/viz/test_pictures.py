@@ -153,7 +153,8 @@ def mixed_run() -> list[RunEvent]:
             node(pause, "b", "c2", name="right", executor="thread"),
             node(pause, "b", "c3", name="crunch", executor="process"),
             node(flaky, "c1", "d", name="flaky", retries=1, executor="thread"),
-            node(combine, ["c2", "c3"], "e", name="total", executor="inline"),
+            # After the flaky node: the failure cannot cut its retry short.
+            node(combine, ["c2", "c3", "d"], "e", name="total", executor="inline"),
             node(broken, "e", "f", name="broken", executor="thread"),
         ]
     )
