@@ -26,7 +26,7 @@ from distributed import Client, Future, LocalCluster
 from dagloop.io.core import AbstractVersionedDataset
 from dagloop.io.memory_dataset import MemoryDataset, _without_copies
 from dagloop.runner._errors import WorkerProcessError
-from dagloop.runner._events import note_worker
+from dagloop.runner._events import _attempt, note_worker
 from dagloop.runner._node_run import CatalogIO
 from dagloop.runner._placement import Placement
 
@@ -211,23 +211,27 @@ def _run_task(node: Node, args: list[Any], kwargs: dict[str, Any]) -> Any:
     return outputs
 
 
+async def _task_error(future: Any) -> BaseException:
+    """A failed task's exception, with the worker's traceback."""
+    error: BaseException = await future.exception()
+    return error.with_traceback(await future.traceback())
+
+
 async def _raise_task_error(node: Node, future: Any) -> None:
     """Raise the node's own exception (as the worker pickled it back), or a clear
     error when the worker running it died more often than Dask retries."""
-    error = await future.exception()
+    error = await _task_error(future)
     if type(error).__name__ == "KilledWorker":
         raise WorkerProcessError(
             f"Node '{node.name}': the Dask workers running it died ({error}); Dask "
             f"retried it as often as its 'allowed-failures' setting allows."
         ) from error
     error.add_note(f"Raised by node '{node.name}' in a Dask task.")
-    raise error.with_traceback(await future.traceback())
+    raise error
 
 
 async def _note_where(client: Any, future: Any) -> None:
     """Tell the run's events which worker holds the result (if anyone listens)."""
-    from dagloop.runner._events import _attempt
-
     if _attempt.get() is None:
         return
     held = await client.who_has([future])
@@ -305,8 +309,7 @@ class DaskCatalogIO(CatalogIO):
         stays on the worker), or its error with the worker's traceback."""
         future = await _completed(self._client, func, *args)
         if future.status == "error":
-            error = await future.exception()
-            raise error.with_traceback(await future.traceback())
+            raise await _task_error(future)
         return future
 
     def _dataset(self, name: str) -> Any:
@@ -325,8 +328,7 @@ class DaskCatalogIO(CatalogIO):
         futures = {name: f for name, f in held.items() if isinstance(f, Future)}
         if not futures:
             return
-        client: Any = next(iter(futures.values())).client
-        values = await client.gather(list(futures.values()))
+        values = await self._client.gather(list(futures.values()))
         for name, value in zip(futures, values, strict=True):
             with _without_copies():
                 self._dataset(name).save(value)

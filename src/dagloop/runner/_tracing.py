@@ -21,6 +21,8 @@ import time
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from dagloop._text import error_line
+
 if TYPE_CHECKING:
     from dagloop.runner._events import RunEvent
 
@@ -49,14 +51,16 @@ def tracing_observer(runner: str) -> TracingObserver | None:
     from dagloop import __version__
 
     tracer = provider.get_tracer(_SCOPE, __version__)
-    return TracingObserver(tracer, context.get_current(), runner)
+    return TracingObserver(trace, tracer, context.get_current(), runner)
 
 
 class TracingObserver:
     """Turns one run's events into spans (an observer: see ``_events``)."""
 
-    def __init__(self, tracer: Any, parent: Any, runner: str) -> None:
-        """Spans from ``tracer``, the run's under the ``parent`` context."""
+    def __init__(self, trace: Any, tracer: Any, parent: Any, runner: str) -> None:
+        """Spans from ``tracer``, the run's under the ``parent`` context;
+        ``trace`` is OpenTelemetry's module, imported once by the caller."""
+        self._trace = trace
         self._tracer = tracer
         self._parent = parent
         self._runner = runner
@@ -141,18 +145,15 @@ class TracingObserver:
         """Nothing left open: the run's end ended every span."""
 
     def _child_of(self, span: Any) -> Any:
-        from opentelemetry import trace
-
-        return trace.set_span_in_context(span, self._parent)
+        return self._trace.set_span_in_context(span, self._parent)
 
     def _end(self, span: Any, event: RunEvent) -> None:
         """End ``span`` at ``event``, marked as an error if it carries one."""
         if event.error is not None:
-            from opentelemetry.trace import Status, StatusCode
-
-            span.set_status(
-                Status(StatusCode.ERROR, f"{type(event.error).__name__}: {event.error}")
+            status = self._trace.Status(
+                self._trace.StatusCode.ERROR, error_line(event.error)
             )
+            span.set_status(status)
             if isinstance(event.error, Exception):
                 span.record_exception(event.error, timestamp=self._ns(event.at))
         span.end(end_time=self._ns(event.at))

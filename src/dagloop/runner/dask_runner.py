@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from dagloop._bridge import on_asyncio
+from dagloop.pipeline._controls import _positive_int
 from dagloop.runner.runner import (
     AbstractRunner,
     Policy,
@@ -101,7 +102,7 @@ class DaskRunner(AbstractRunner):
             ("n_workers", n_workers),
             ("threads_per_worker", threads_per_worker),
         ):
-            if value is not None and (not isinstance(value, int) or value < 1):
+            if value is not None and not _positive_int(value):
                 raise ValueError(f"{label} should be a positive int, got {value!r}")
         self._address = address
         self._client = client

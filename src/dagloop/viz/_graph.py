@@ -36,7 +36,7 @@ class Vertex:
     kind: str  # "node", "dataset" or "parameters"
     name: str
     label: str
-    namespace: str | None = None
+    namespace: str | None = None  # a node's (datasets: see mermaid's _home)
     tags: list[str] = field(default_factory=list)
     func: str | None = None
     inputs: list[str] = field(default_factory=list)
@@ -112,7 +112,6 @@ def _dataset(
             kind="parameters" if params else "dataset",
             name=key,
             label=_label(key),
-            namespace=key.rsplit(".", 1)[0] if "." in key and not params else None,
             layer=produced_in.get(key, 0),
         )
     return datasets[key]
