@@ -97,11 +97,13 @@ def test_kedro_names_are_available() -> None:
 
 def test_importing_dagloop_imports_no_optional_dependency():
     # Optional extras stay optional: nothing of them is imported by dagloop's
-    # own packages (design rule for progress bars, tracing, Dask, the CLI).
+    # own packages (design rule for progress bars, tracing, Dask, the CLI,
+    # and Kedro itself, which only loads dagloop as its plugin).
     import subprocess
     import sys
 
     optional = ["rich", "distributed", "dask", "opentelemetry", "typer", "click"]
+    optional += ["kedro", "kedro_datasets", "fsspec", "s3fs"]
     code = (
         "import sys, dagloop, dagloop.io, dagloop.pipeline, dagloop.runner\n"
         f"print([m for m in {optional!r} if m in sys.modules])\n"

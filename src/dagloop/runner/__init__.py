@@ -8,6 +8,8 @@ and reports what a run does as :class:`RunEvent` s (``on_event=``, ``stream()``)
 
 from __future__ import annotations
 
+import sys
+
 from dagloop._workers.pool import WorkerPool
 from dagloop.runner._errors import (
     NodeTimeoutError,
@@ -40,3 +42,9 @@ __all__ = [
     "WorkerPool",
     "WorkerProcessError",
 ]
+
+if "kedro.runner" in sys.modules:
+    # Kedro came first (``kedro run --runner=dagloop.runner.ThreadRunner``):
+    # be one of its runners. Otherwise Kedro's session loads the plugin itself.
+    # Importing it registers them (when it is what imported this, once it is done).
+    import dagloop.framework._kedro  # noqa: F401

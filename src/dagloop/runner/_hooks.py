@@ -9,10 +9,15 @@ path cheap in the common case of no hooks.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from dagloop.pipeline import Node
 
 NODE_AND_DATASET_HOOKS = (
     "before_node_run",
@@ -45,13 +50,22 @@ def _implemented(manager: Any) -> frozenset[str]:
 class HookCaller:
     """Calls one run's hooks, inline or in a worker thread."""
 
-    def __init__(self, manager: Any, *, in_thread: bool) -> None:
+    def __init__(
+        self,
+        manager: Any,
+        *,
+        in_thread: bool,
+        nodes: Mapping[Node, Any] | None = None,
+    ) -> None:
         """Prepare to call ``manager``'s hooks.
 
         Args:
             manager: A pluggy ``PluginManager`` (or a null manager).
             in_thread: Call hooks in a worker thread so they never block the loop.
+            nodes: The node hooks receive in place of each node run (the Kedro
+                node a node was built from); by default the node itself.
         """
+        self._nodes = nodes
         self._hook = getattr(manager, "hook", None)
         #: The hook names some implementation is registered for (read per node).
         self.active = _implemented(manager)
@@ -72,6 +86,8 @@ class HookCaller:
         if name not in self.active:
             return []
         caller = getattr(self._hook, name)
+        if self._nodes is not None and "node" in kwargs:
+            kwargs["node"] = self._nodes[kwargs["node"]]
         if not self._in_thread:
             return list(caller(**kwargs) or [])
         # Abandoned if the run is cancelled: a hook blocking its thread must not

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from dagloop.io import MemoryDataset
+from dagloop.io import DataCatalog, MemoryDataset
 from dagloop.runner.runner import (
     AbstractRunner,
     Policy,
@@ -52,6 +52,13 @@ def __getattr__(name: str) -> Any:
     if name == "ParallelRunnerManager":
         return _manager_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _InProcessManager:
+    """Stands in for a ``multiprocessing`` manager: its ``MemoryDataset``s
+    live in this process (see ``ParallelRunner._set_manager_datasets``)."""
+
+    MemoryDataset = MemoryDataset
 
 
 class ParallelRunner(AbstractRunner):
@@ -101,6 +108,21 @@ class ParallelRunner(AbstractRunner):
                 "or use ThreadRunner."
             )
             raise error
+
+    def _set_manager_datasets(self, catalog: Any) -> None:
+        """Give another catalog's (Kedro's) shared-memory datasets a store.
+
+        dagloop's own ``SharedMemoryDataset`` holds data in the parent without a
+        manager. Kedro's holds nothing until given one, and Kedro's session hands
+        ``ParallelRunner`` a ``SharedMemoryDataCatalog`` of them. dagloop's
+        workers never touch the catalog, so an in-process store serves: no
+        manager process to start, no data pickled through it.
+        """
+        if isinstance(catalog, DataCatalog):
+            return
+        attach = getattr(catalog, "set_manager_datasets", None)
+        if attach is not None:
+            attach(_InProcessManager)
 
     def _get_required_workers_count(self, pipeline: Pipeline) -> int:
         return _required_workers(pipeline, self._max_workers)

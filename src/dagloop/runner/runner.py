@@ -45,6 +45,7 @@ from dagloop.runner._events import (
     Subscriber,
     check_callback,
 )
+from dagloop.runner._foreign import adopt
 from dagloop.runner._hooks import HookCaller
 from dagloop.runner._node_run import CatalogIO, RunContext
 from dagloop.runner._placement import (
@@ -135,6 +136,9 @@ class RunRequest:
     observers: tuple[Observer, ...] = ()
     #: The run's event stream, once started (``None``: nobody listens).
     events: RunEvents | None = None
+    #: For a Kedro pipeline, the Kedro node each dagloop node was built from:
+    #: what hooks receive (``None``: the nodes themselves).
+    hook_nodes: Mapping[Node, Any] | None = None
 
 
 class AbstractRunner(ABC):
@@ -248,7 +252,7 @@ class AbstractRunner(ABC):
                 pool's idle processes are gone.
             Exception: A node's own exception, unchanged.
         """
-        self._check_run_arguments(pipeline, timeout, on_event)
+        pipeline, hook_nodes = self._check_run_arguments(pipeline, timeout, on_event)
         request = RunRequest(
             pipeline,
             catalog,
@@ -258,6 +262,7 @@ class AbstractRunner(ABC):
             timeout,
             owns_loop=True,
             observers=self._observers(on_event, progress),
+            hook_nodes=hook_nodes,
         )
         try:
             return run_sync(self._run_async, request)
@@ -289,7 +294,7 @@ class AbstractRunner(ABC):
         limit, use the caller's tools: ``with anyio.fail_after(30):`` or
         ``async with asyncio.timeout(30):`` around the call.
         """
-        self._check_run_arguments(pipeline, None, on_event)
+        pipeline, hook_nodes = self._check_run_arguments(pipeline, None, on_event)
         request = RunRequest(
             pipeline,
             catalog,
@@ -297,6 +302,7 @@ class AbstractRunner(ABC):
             run_id,
             only_missing_outputs,
             observers=self._observers(on_event, progress),
+            hook_nodes=hook_nodes,
         )
         return await self._arun(request)
 
@@ -331,7 +337,7 @@ class AbstractRunner(ABC):
         """
         if not (isinstance(buffer, int) and buffer >= 1):
             raise ValueError(f"buffer should be a positive int, got {buffer!r}")
-        self._check_run_arguments(pipeline, None)
+        pipeline, hook_nodes = self._check_run_arguments(pipeline, None)
         subscriber = Subscriber(buffer)
         run = RunStream(subscriber)
         request = RunRequest(
@@ -341,6 +347,7 @@ class AbstractRunner(ABC):
             run_id,
             only_missing_outputs,
             observers=self._observers(None, False, subscriber),
+            hook_nodes=hook_nodes,
         )
 
         async def go() -> None:
@@ -382,23 +389,29 @@ class AbstractRunner(ABC):
 
     def _check_run_arguments(
         self,
-        pipeline: Pipeline,
+        pipeline: Any,
         timeout: float | None,
         on_event: Callable[[RunEvent], Any] | None = None,
-    ) -> None:
+    ) -> tuple[Pipeline, Mapping[Node, Any] | None]:
         """Checks made in the caller's frame, so warnings point at its call.
+
+        Returns:
+            The pipeline to run (a Kedro pipeline rebuilt with dagloop nodes)
+            and, for a Kedro pipeline, the Kedro node hooks get for each node.
 
         Raises:
             ValueError: For a ``timeout`` that is not a positive number of seconds.
-            TypeError: For an ``on_event`` that is not callable.
+            TypeError: For an ``on_event`` that is not callable, or a
+                ``pipeline`` that is not one.
         """
+        pipeline, hook_nodes = adopt(pipeline)
         check_callback(on_event)
         if timeout is not None and not _seconds(timeout, allow_zero=False):
             raise ValueError(
                 f"timeout should be a positive number of seconds (or None), got {timeout!r}"
             )
         if not self._limits:
-            return
+            return pipeline, hook_nodes
         used = set().union(*(n.tags for n in pipeline.nodes))
         unused = sorted(set(self._limits) - used)
         if unused:
@@ -408,6 +421,7 @@ class AbstractRunner(ABC):
                 UserWarning,
                 stacklevel=3,
             )
+        return pipeline, hook_nodes
 
     def _observers(
         self,
@@ -558,6 +572,7 @@ class AbstractRunner(ABC):
             hooks=HookCaller(
                 request.hook_manager or _NullPluginManager(),
                 in_thread=not request.owns_loop,
+                nodes=request.hook_nodes,
             ),
             placements=placements,
             run_id=request.run_id,
