@@ -331,8 +331,15 @@ async def test_catalog_round_trip_with_versions(tmp_path: Path) -> None:
 
 
 def test_catalog_rejects_remote_paths_naming_the_dataset() -> None:
+    # Named by its full path, dagloop's class is taken as written (a short name
+    # would give kedro-datasets' class: tests/io/test_kedro_datasets_interop.py).
     catalog = DataCatalog.from_config(
-        {"cars": {"type": "pandas.CSVDataset", "filepath": "s3://bucket/cars.csv"}}
+        {
+            "cars": {
+                "type": "dagloop.io.pandas.CSVDataset",
+                "filepath": "s3://bucket/cars.csv",
+            }
+        }
     )
     with pytest.raises(
         DatasetError, match=r"(?s)local-only.*Failed to instantiate dataset 'cars'"

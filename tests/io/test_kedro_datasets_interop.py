@@ -300,3 +300,108 @@ class TestVersionedKedroDatasets:
         catalog = DataCatalog({"cars": dataset})
         assert catalog.to_config()[2:] == ({"cars": V1}, V2)
         pd.testing.assert_frame_equal(catalog.load("cars"), first)
+
+
+# ------------------------------------------- what a short type means for an entry
+
+
+ENTRIES: list[tuple[dict[str, Any], str]] = [
+    # Entries dagloop's own classes honour: dagloop's (async, local).
+    ({"type": "pandas.CSVDataset", "filepath": "cars.csv"}, "dagloop.io"),
+    (
+        {
+            "type": "pandas.CSVDataset",
+            "filepath": "file:///tmp/cars.csv",
+            "load_args": {"sep": ";"},
+            "metadata": {"owner": "me"},
+        },
+        "dagloop.io",
+    ),
+    (
+        {"type": "pickle.PickleDataset", "filepath": "m.pkl", "versioned": True},
+        "dagloop.io",
+    ),
+    ({"type": "json.JSONDataset", "filepath": "m.json"}, "dagloop.io"),
+    ({"type": "text.TextDataset", "filepath": "m.txt"}, "dagloop.io"),
+    # Entries written for kedro-datasets that dagloop's cannot honour: theirs.
+    (
+        {"type": "pandas.CSVDataset", "filepath": "s3://bucket/cars.csv"},
+        "kedro_datasets",
+    ),
+    ({"type": "pandas.CSVDataset", "filepath": "memory://cars.csv"}, "kedro_datasets"),
+    (
+        {"type": "json.JSONDataset", "filepath": "https://example.com/a.json"},
+        "kedro_datasets",
+    ),
+    (
+        {
+            "type": "pandas.CSVDataset",
+            "filepath": "cars.csv",
+            "fs_args": {"open_args_load": {}},
+        },
+        "kedro_datasets",
+    ),
+    (
+        {
+            "type": "pandas.CSVDataset",
+            "filepath": "cars.csv",
+            "credentials": {"key": "k"},
+        },
+        "kedro_datasets",
+    ),
+    (
+        {"type": "pickle.PickleDataset", "filepath": "m.pkl", "backend": "pickle"},
+        "kedro_datasets",
+    ),
+    # Full paths are taken as written.
+    (
+        {"type": "kedro_datasets.pandas.CSVDataset", "filepath": "cars.csv"},
+        "kedro_datasets",
+    ),
+]
+
+
+@pytest.mark.parametrize(("entry", "package"), ENTRIES)
+def test_a_short_type_means_dagloops_class_unless_it_cannot_honour_the_entry(
+    entry: dict[str, Any], package: str
+) -> None:
+    catalog = DataCatalog.from_config({"data": entry})
+    assert type(catalog["data"]).__module__.startswith(package + ".")
+    name = type(catalog["data"]).__name__
+    assert name == entry["type"].rsplit(".", 1)[-1]
+
+
+def test_filter_by_type_finds_what_each_entry_really_is(tmp_path: Any) -> None:
+    catalog = DataCatalog.from_config(
+        {
+            "local": {"type": "pandas.CSVDataset", "filepath": str(tmp_path / "a.csv")},
+            "remote": {"type": "pandas.CSVDataset", "filepath": "s3://b/a.csv"},
+            "explicit": {"type": CSV_TYPE, "filepath": str(tmp_path / "b.csv")},
+        }
+    )
+    import dagloop.io.pandas
+
+    assert sorted(catalog.filter(by_type=CSVDataset)) == ["explicit", "remote"]
+    assert catalog.filter(by_type=dagloop.io.pandas.CSVDataset) == ["local"]
+
+
+def test_an_entry_only_kedro_datasets_can_serve_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from dagloop.io import DatasetError, core
+
+    monkeypatch.setattr(core, "_MISSING_MODULES", {})  # nothing cached either way
+    for module in ("kedro_datasets", "kedro_datasets.pandas"):
+        monkeypatch.setitem(sys.modules, module, None)  # not installed
+    catalog = DataCatalog.from_config(
+        {"cars": {"type": "pandas.CSVDataset", "filepath": "gs://b/cars.csv"}}
+    )
+    with pytest.raises(DatasetError) as info:
+        catalog["cars"]
+    message = str(info.value)
+    assert "dagloop's CSVDataset cannot serve this entry" in message
+    assert "not gs:// paths" in message
+    assert "pip install 'kedro-datasets[s3fs,pandas-csvdataset]'" in message
+    assert "'cars'" in message

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import inspect
 import os
 import secrets
 from pathlib import PurePosixPath
@@ -26,6 +27,7 @@ import aiofiles.os
 import anyio
 
 from dagloop.io._async import in_io_thread
+from dagloop.io._paths import _parse_filepath
 from dagloop.io.core import (
     AbstractVersionedDataset,
     DatasetError,
@@ -35,7 +37,7 @@ from dagloop.io.core import (
 
 if TYPE_CHECKING:
     from asyncio import AbstractEventLoop
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Mapping
 
 T = TypeVar("T")
 _DI = TypeVar("_DI")
@@ -176,6 +178,26 @@ class _AsyncFileDataset(AbstractVersionedDataset[_DI, _DO], abc.ABC):
     DEFAULT_SAVE_ARGS: ClassVar[dict[str, Any]] = {}
     #: The kedro-datasets class that reads the same format from remote storage.
     _KEDRO_TYPE: ClassVar[str] = ""
+
+    @classmethod
+    def _cannot_honour(cls, config: Mapping[str, Any]) -> str | None:
+        """Why this class cannot serve a catalog entry written for the
+        kedro-datasets class of the same name; ``None`` when it can.
+
+        It can when the entry names a local file and only arguments this
+        class takes (``versioned`` aside, which the catalog handles).
+        """
+        accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+        extra = sorted(set(config) - accepted - {"versioned"})
+        if extra:
+            return f"it takes no {', '.join(map(repr, extra))}"
+        filepath = config.get("filepath")
+        protocol = (
+            _parse_filepath(os.fspath(filepath))["protocol"] if filepath else "file"
+        )
+        if protocol != "file":
+            return f"it reads and writes local files only, not {protocol}:// paths"
+        return None
 
     def __init__(
         self,

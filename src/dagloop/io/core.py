@@ -755,7 +755,7 @@ def parse_dataset_definition(
                 UserWarning,
                 stacklevel=2,
             )
-        class_obj = _find_class(dataset_type)
+        class_obj = _for_entry(_find_class(dataset_type), dataset_type, config)
     else:
         class_obj = dataset_type
     if not _is_dataset_class(class_obj):
@@ -778,6 +778,43 @@ def parse_dataset_definition(
             load_version, save_version or generate_timestamp()
         )
     return class_obj, config
+
+
+def _for_entry(class_obj: Any, dataset_type: str, config: dict[str, Any]) -> Any:
+    """The class a short ``type`` means for this entry.
+
+    ``pandas.CSVDataset`` (likewise ``pickle.PickleDataset``, ``json.JSONDataset``,
+    ``text.TextDataset``) finds dagloop's async local-file class first. An entry
+    written for kedro-datasets' class that dagloop's cannot honour (a remote
+    path, ``credentials``, ``fs_args``, any argument it does not take) gets
+    kedro-datasets' class, as it would under Kedro. A full path is taken as
+    written.
+
+    Raises:
+        DatasetError: When kedro-datasets' class is needed but not installed.
+    """
+    cannot_honour = getattr(class_obj, "_cannot_honour", None)
+    if cannot_honour is None or dataset_type.startswith("dagloop."):
+        return class_obj
+    why = cannot_honour(config)
+    if why is None:
+        return class_obj
+    kedro_type = class_obj._KEDRO_TYPE
+    found, error = _load_obj(kedro_type)
+    if found is None:
+        raise DatasetError(
+            f"dagloop's {class_obj.__name__} cannot serve this entry: {why}. "
+            f"kedro-datasets' class can, and is used for such entries, but it "
+            f"cannot be imported ({error}). Install kedro-datasets with the extra "
+            f"for {dataset_type}, e.g. pip install 'kedro-datasets[s3fs,"
+            f"{_extra(dataset_type)}]'."
+        )
+    return found
+
+
+def _extra(dataset_type: str) -> str:
+    """kedro-datasets' extra for a type: ``pandas.CSVDataset`` → ``pandas-csvdataset``."""
+    return dataset_type.lower().replace(".", "-")
 
 
 _PROTOCOL_METHODS = ("load", "save", "_describe")
