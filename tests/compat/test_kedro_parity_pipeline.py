@@ -291,3 +291,51 @@ def test_same_namespacing_same_result(
     expected = outcome(lambda: describe(kp.pipeline(kedro_pipe, **kwargs)))
     actual = outcome(lambda: describe(dp.pipeline(dagloop_pipe, **kwargs)))
     assert actual == expected
+
+
+@PARITY
+@given(specs=node_specs(), data=st.data())
+def test_same_namespacing_helpers_same_result(
+    specs: list[NodeSpec], data: st.DataObject
+) -> None:
+    # Kedro's private helpers that code re-namespacing pipelines calls.
+    import kedro.pipeline.pipeline as kpp
+
+    import dagloop.pipeline.pipeline as dpp
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            kedro_pipe = build(kp, specs, 0)
+            dagloop_pipe = build(dp, specs, 0)
+    except Exception:
+        return
+    datasets = [*sorted(kedro_pipe.datasets()), "unknown", "t"]
+    pick = st.sampled_from(datasets)
+    names = data.draw(st.one_of(pick, st.lists(pick, max_size=3), st.none()))
+    mapping = data.draw(st.dictionaries(pick, st.sampled_from(["m1", "m2@x"])))
+    namespace = data.draw(st.sampled_from([None, "outer", "outer.inner"]))
+    prefix = data.draw(st.booleans())
+    kwargs: dict[str, Any] = {
+        "inputs": data.draw(st.one_of(st.none(), pick)),
+        "parameters": data.draw(st.sampled_from([None, "p", {"p": "q"}])),
+        "namespace": namespace,
+        "prefix_datasets_with_namespace": prefix,
+    }
+
+    def answers(module: Any, pipe: Any) -> Any:
+        first = pipe.nodes[0]
+        return [
+            outcome(lambda: [str(n) for n in pipe._map_nodes(pipe, **kwargs)]),
+            outcome(
+                lambda: pipe._process_dataset_names(names, mapping, namespace, prefix)
+            ),
+            outcome(lambda: str(pipe._copy_node(first, mapping, namespace, prefix))),
+            outcome(lambda: module._get_dataset_names_mapping(names)),
+            outcome(lambda: module._get_param_names_mapping(names)),
+            outcome(lambda: [module._is_parameter(n) for n in datasets]),
+            outcome(lambda: [module._is_single_parameter(n) for n in datasets]),
+            outcome(lambda: [module._is_all_parameters(n) for n in datasets]),
+        ]
+
+    assert answers(dpp, dagloop_pipe) == answers(kpp, kedro_pipe)

@@ -102,10 +102,8 @@ class Pipeline:
         if isinstance(nodes, Pipeline):
             nodes = nodes.nodes
         if any([inputs, outputs, parameters, namespace]):
-            # Always remap a copy, so the caller's pipeline is never changed.
-            copy = Pipeline(nodes, tags=tags)
-            nodes = _remap.remap_nodes(
-                copy, inputs, outputs, parameters, namespace,
+            nodes = self._map_nodes(
+                nodes, inputs, outputs, parameters, tags, namespace,
                 prefix_datasets_with_namespace,
             )  # fmt: skip
         if nodes is None:
@@ -446,6 +444,65 @@ class Pipeline:
             )
         return self._subset(chosen)
 
+    # ------------------------------------------------ Kedro's namespacing helpers
+    # Kedro's Pipeline has these private methods, and code that re-namespaces
+    # pipelines (plugins, project tooling) calls them; each is ``_remap``'s.
+
+    def _map_nodes(
+        self,
+        nodes: Iterable[Node | Pipeline] | Pipeline,
+        inputs: Names = None,
+        outputs: Names = None,
+        parameters: Names = None,
+        tags: str | Iterable[str] | None = None,
+        namespace: str | None = None,
+        prefix_datasets_with_namespace: bool = True,
+    ) -> list[Node]:
+        """Copies of ``nodes`` remapped and namespaced as ``Pipeline(nodes, ...)``
+        would make them (the nodes given are never changed).
+
+        Raises:
+            PipelineError: When a mapping does not fit the nodes.
+        """
+        copy = Pipeline([nodes] if isinstance(nodes, Pipeline) else nodes, tags=tags)
+        return _remap.remap_nodes(
+            copy, inputs, outputs, parameters, namespace, prefix_datasets_with_namespace
+        )
+
+    def _rename(
+        self,
+        name: str,
+        mapping: dict[str, str],
+        namespace: str | None,
+        prefix_datasets_with_namespace: bool,
+    ) -> str:
+        """``name`` after mapping and namespacing."""
+        renamer = _remap.Renamer(mapping, namespace, prefix_datasets_with_namespace)
+        return renamer.rename(name)
+
+    def _process_dataset_names(
+        self,
+        datasets: str | list[str] | dict[str, str] | None,
+        mapping: dict[str, str],
+        namespace: str | None,
+        prefix_datasets_with_namespace: bool = True,
+    ) -> str | list[str] | dict[str, str] | None:
+        """:meth:`_rename` applied inside a name, a list or a dict of names."""
+        renamer = _remap.Renamer(mapping, namespace, prefix_datasets_with_namespace)
+        renamed: str | list[str] | dict[str, str] | None = renamer.rename_all(datasets)
+        return renamed
+
+    def _copy_node(
+        self,
+        node: Node,
+        mapping: dict[str, str],
+        namespace: str | None,
+        prefix_datasets_with_namespace: bool = True,
+    ) -> Node:
+        """A copy of ``node`` with its datasets renamed and ``namespace`` prepended."""
+        renamer = _remap.Renamer(mapping, namespace, prefix_datasets_with_namespace)
+        return renamer.copy_node(node)
+
     def _check_datasets_known(self, names: set[str]) -> None:
         missing = sorted(names - self.datasets() - self._transcode_compatible_names())
         if missing:
@@ -680,3 +737,13 @@ def _match_namespaces(node_namespace: str, filter_namespace: str) -> bool:
 
 
 # ------------------------------------------------------------------ namespacing
+
+
+# Kedro's module-level namespacing helpers, under Kedro's names.
+_is_all_parameters = _remap.is_all_parameters
+_is_single_parameter = _remap.is_single_parameter
+_is_parameter = _remap.is_parameter
+_get_dataset_names_mapping = _remap.dataset_mapping
+_get_param_names_mapping = _remap.parameter_mapping
+_validate_datasets_exist = _remap.validate_datasets_exist
+_validate_inputs_outputs = _remap.validate_inputs_outputs
