@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 from itertools import cycle
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 
@@ -52,26 +52,38 @@ class CatalogIO:
 
     def __init__(self, catalog: Any) -> None:
         self.catalog = catalog
-        native = all(
-            hasattr(catalog, n) for n in ("aload", "asave", "arelease", "aexists")
-        )
-        self.load: Callable[[str], Awaitable[Any]]
-        self.save: Callable[[str, Any], Awaitable[None]]
-        self.release: Callable[[str], Awaitable[None]]
-        self.exists: Callable[[str], Awaitable[bool]]
-        if native:
-            self.load, self.save = catalog.aload, catalog.asave
-            self.release, self.exists = catalog.arelease, catalog.aexists
-        else:
-            self.load = partial(_async.in_io_thread, catalog.load)
-            self.save = partial(_async.in_io_thread, catalog.save)
-            self.release = partial(_async.in_io_thread, catalog.release)
-            self.exists = partial(_async.in_io_thread, catalog.exists)
+        self.load: Callable[[str], Awaitable[Any]] = _async_face(catalog, "load")
+        self.save: Callable[[str, Any], Awaitable[None]] = _async_face(catalog, "save")
+        self.release: Callable[[str], Awaitable[None]] = _async_face(catalog, "release")
+        self.exists: Callable[[str], Awaitable[bool]] = _async_face(catalog, "exists")
         self.confirm = partial(_async.in_io_thread, catalog.confirm)
         #: Loads for a placement whose values may stay where they were made
         #: (``Placement.remote``): a handle to the data, such as a cluster's
         #: future, may come back instead of the data. The same as ``load`` here.
         self.load_handle: Callable[[str], Awaitable[Any]] = self.load
+
+
+def _async_face(catalog: Any, operation: str) -> Callable[..., Awaitable[Any]]:
+    """``catalog``'s async ``operation`` (``aload`` for ``load``), or its sync one
+    in an I/O thread when it has no async one, or when the sync one was replaced
+    (on the instance, or by a subclass that left the async one as it was): a
+    replaced ``save`` (a plugin's wrapper, a test's mock) is what must run."""
+    sync = getattr(catalog, operation)
+    native = getattr(catalog, "a" + operation, None)
+    if native is None or _replaced(catalog, operation, "a" + operation):
+        return partial(_async.in_io_thread, sync)
+    return cast("Callable[..., Awaitable[Any]]", native)
+
+
+def _replaced(catalog: Any, sync: str, native: str) -> bool:
+    """Whether ``catalog``'s ``sync`` method is newer than its ``native`` one."""
+    own = vars(catalog) if hasattr(catalog, "__dict__") else {}
+    if sync in own:
+        return native not in own
+    mro = type(catalog).__mro__
+    sync_owner = next(c for c in mro if sync in vars(c))
+    native_owner = next(c for c in mro if native in vars(c))
+    return sync_owner is not native_owner and issubclass(sync_owner, native_owner)
 
 
 @dataclass

@@ -1,0 +1,106 @@
+"""A catalog's replaced ``load``/``save`` is what runs.
+
+dagloop's catalog has async methods the runner calls directly; when code
+replaces a sync one (a plugin's wrapper in a subclass, a test's mock on the
+instance), the replacement must still see every call, as under Kedro.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from dagloop.io import DataCatalog, MemoryDataset, SharedMemoryDataCatalog
+from dagloop.pipeline import node, pipeline
+from dagloop.runner import ParallelRunner, SequentialRunner, ThreadRunner
+
+RUNNERS = [SequentialRunner, ThreadRunner]
+
+
+def count_up() -> Any:
+    yield from range(3)
+
+
+def double(x: int) -> int:
+    return x * 2
+
+
+GENERATOR = pipeline([node(count_up, None, "out", name="count_up")])
+PLAIN = pipeline([node(double, "x", "y", name="double")])
+
+
+@pytest.mark.parametrize("runner", RUNNERS, ids=lambda r: r.__name__)
+def test_a_generator_nodes_chunks_go_through_a_replaced_save(runner: Any) -> None:
+    catalog = DataCatalog({"out": MemoryDataset()})
+    catalog.save = mock.Mock()  # type: ignore[method-assign]
+
+    runner().run(GENERATOR, catalog)
+
+    assert catalog.save.call_args_list == [mock.call("out", i) for i in range(3)]
+
+
+def test_a_replaced_load_and_save_see_a_plain_nodes_io() -> None:
+    catalog = DataCatalog({"x": MemoryDataset(4), "y": MemoryDataset()})
+    real_load = catalog.load
+    catalog.load = mock.Mock(side_effect=real_load)  # type: ignore[method-assign]
+    catalog.save = mock.Mock()  # type: ignore[method-assign]
+
+    asyncio.run(ThreadRunner().arun(PLAIN, catalog))
+
+    catalog.load.assert_called_once_with("x")
+    catalog.save.assert_called_once_with("y", 8)
+
+
+class LoggingCatalog(DataCatalog):
+    """A subclass overriding only the sync ``save``, as a plugin might."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.saved: list[tuple[str, Any]] = []
+
+    def save(self, ds_name: str, data: Any) -> None:
+        self.saved.append((ds_name, data))
+        super().save(ds_name, data)
+
+
+class SharedLoggingCatalog(SharedMemoryDataCatalog, LoggingCatalog):
+    """The same for ParallelRunner, which wants a shared-memory catalog."""
+
+
+@pytest.mark.parametrize(
+    ("runner", "catalog_class"),
+    [
+        (SequentialRunner, LoggingCatalog),
+        (ThreadRunner, LoggingCatalog),
+        (ParallelRunner, SharedLoggingCatalog),
+    ],
+    ids=["SequentialRunner", "ThreadRunner", "ParallelRunner"],
+)
+def test_a_subclass_overriding_save_sees_every_save(
+    runner: Any, catalog_class: Any
+) -> None:
+    catalog = catalog_class({"x": MemoryDataset(4)})
+
+    runner().run(PLAIN + GENERATOR, catalog)
+
+    assert sorted(catalog.saved) == [("out", 0), ("out", 1), ("out", 2), ("y", 8)]
+    assert catalog.load("y") == 8
+
+
+class BothCatalog(LoggingCatalog):
+    """Overrides the async one too: that one is called."""
+
+    async def asave(self, ds_name: str, data: Any) -> None:
+        self.saved.append(("async", ds_name))
+        await super().asave(ds_name, data)
+
+
+def test_a_subclass_overriding_both_gets_its_async_save_called() -> None:
+    catalog = BothCatalog({"x": MemoryDataset(4)})
+
+    SequentialRunner().run(PLAIN, catalog)
+
+    assert catalog.saved == [("async", "y")]
