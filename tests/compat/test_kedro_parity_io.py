@@ -218,3 +218,37 @@ def test_runtime_pattern_registers_memory_datasets() -> None:
         assert type(dataset).__name__ == "MemoryDataset"
         assert catalog.keys() == ["undeclared"]
         assert "undeclared" in catalog
+
+
+@pytest.mark.parametrize(
+    ("config", "credentials"),
+    [
+        ({"a": {"type": "x", "credentials": "c"}}, {"c": {"key": 1}}),
+        ({"a": {"type": "x", "inner": {"credentials": "c"}}}, {"c": {"key": 1}}),
+        ({"a": {"type": "x"}, "{p}_x": {"type": "y", "credentials": "c"}}, {"c": 1}),
+        ({"a": {"type": "x", "credentials": {"inline": True}}}, None),
+        ({"a": "not a mapping"}, {}),
+        (None, None),
+    ],
+)
+def test_the_resolvers_credential_helpers_answer_as_kedros(
+    config: Any, credentials: Any
+) -> None:
+    # Kedro's private helpers, called by code that builds catalogs from config.
+    import kedro.io.catalog_config_resolver as kedro_resolver
+
+    import dagloop.io.catalog_config_resolver as dagloop_resolver
+
+    def answer(module: Any) -> Any:
+        resolver = module.CatalogConfigResolver
+        try:
+            resolved = resolver._resolve_credentials(config, credentials)
+        except Exception as exc:
+            return type(exc).__name__, str(exc)
+        unresolved = [
+            resolver._unresolve_credentials(name, entry)
+            for name, entry in resolved.items()
+        ]
+        return resolved, unresolved
+
+    assert answer(dagloop_resolver) == answer(kedro_resolver)

@@ -137,7 +137,7 @@ class CatalogConfigResolver:
         self._dataset_patterns, self._user_catch_all_pattern = self._extract_patterns(
             config, credentials
         )
-        self._resolved_configs = self._resolve_plain_entries(config, credentials)
+        self._resolved_configs = self._resolve_credentials(config, credentials)
 
     @property
     def config(self) -> dict[str, dict[str, Any]]:
@@ -254,11 +254,17 @@ class CatalogConfigResolver:
         return ordered, catch_all
 
     @classmethod
-    def _resolve_plain_entries(
+    def _resolve_credentials(
         cls,
         config: dict[str, dict[str, Any]] | None,
         credentials: dict[str, dict[str, Any]] | None,
     ) -> dict[str, dict[str, Any]]:
+        """The plain (non-pattern) entries of ``config`` with their credential
+        references replaced by the credentials themselves (Kedro's name).
+
+        Raises:
+            DatasetError: For an entry that is not a mapping.
+        """
         resolved: dict[str, dict[str, Any]] = {}
         for ds_name, ds_config in (config or {}).items():
             if not isinstance(ds_config, dict):
