@@ -10,6 +10,8 @@ tests pin each piece down in process.
 from __future__ import annotations
 
 import asyncio
+import importlib
+import logging
 import os
 import subprocess
 import sys
@@ -18,12 +20,45 @@ from typing import Any
 
 import kedro.io as kio
 import kedro.pipeline as kp
-import kedro.runner as kr
 import pytest
 from kedro.framework.hooks import hook_impl
 from kedro.framework.hooks.manager import _create_hook_manager
 
 import dagloop.runner as dr
+
+
+def _import_kedro_runner() -> Any:
+    """``kedro.runner``, leaving this process's logging as it was.
+
+    Importing it applies Kedro's default logging configuration (a rich handler on
+    the root logger, the ``kedro`` logger at INFO), which would change what every
+    later test in this process sees logged.
+    """
+    manager = logging.Logger.manager
+    loggers = [logging.getLogger(), *manager.loggerDict.values()]
+    saved = [
+        (lg, lg.level, lg.handlers[:], lg.propagate, lg.disabled)
+        for lg in loggers
+        if isinstance(lg, logging.Logger)
+    ]
+    import kedro.runner
+
+    for lg, level, handlers, propagate, disabled in saved:
+        lg.setLevel(level)
+        lg.handlers[:] = handlers
+        lg.propagate, lg.disabled = propagate, disabled
+    for lg in list(manager.loggerDict.values()):
+        if isinstance(lg, logging.Logger) and lg not in loggers:  # made by Kedro
+            lg.setLevel(logging.NOTSET)
+            lg.handlers.clear()
+            lg.propagate = True
+    return kedro.runner
+
+
+kr = _import_kedro_runner()
+# What a Kedro session does first: load the installed plugins, dagloop's among
+# them (checked for real in a child interpreter below).
+importlib.import_module("dagloop.framework._kedro")
 
 RUNNERS = [dr.SequentialRunner, dr.ThreadRunner, dr.ParallelRunner]
 

@@ -104,3 +104,35 @@ def test_a_subclass_overriding_both_gets_its_async_save_called() -> None:
     SequentialRunner().run(PLAIN, catalog)
 
     assert catalog.saved == [("async", "y")]
+
+
+@pytest.mark.parametrize("runner", RUNNERS, ids=lambda r: r.__name__)
+def test_a_replaced_get_gives_the_datasets_a_run_uses(runner: Any) -> None:
+    # Kedro's catalog finds every dataset through ``get``; code that patches it
+    # (a test's mock, a plugin) decides where a run's data goes.
+    catalog = DataCatalog()
+    chunks = mock.Mock()
+    catalog.get = mock.Mock(return_value=chunks)  # type: ignore[method-assign]
+
+    runner().run(GENERATOR, catalog)
+
+    assert chunks.save.call_args_list == [mock.call(i) for i in range(3)]
+
+
+class RoutingCatalog(DataCatalog):
+    """A subclass that sends one name to a dataset of its choice."""
+
+    elsewhere = MemoryDataset()
+
+    def get(self, key: str, *args: Any, **kwargs: Any) -> Any:
+        if key == "y":
+            return self.elsewhere
+        return super().get(key, *args, **kwargs)
+
+
+def test_a_subclass_overriding_get_routes_a_runs_saves() -> None:
+    catalog = RoutingCatalog({"x": MemoryDataset(4)})
+
+    asyncio.run(ThreadRunner().arun(PLAIN, catalog))
+
+    assert RoutingCatalog.elsewhere.load() == 8

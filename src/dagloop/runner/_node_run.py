@@ -65,12 +65,16 @@ class CatalogIO:
 
 def _async_face(catalog: Any, operation: str) -> Callable[..., Awaitable[Any]]:
     """``catalog``'s async ``operation`` (``aload`` for ``load``), or its sync one
-    in an I/O thread when it has no async one, or when the sync one was replaced
-    (on the instance, or by a subclass that left the async one as it was): a
-    replaced ``save`` (a plugin's wrapper, a test's mock) is what must run."""
+    in an I/O thread when it has no async one, or when the sync one, or ``get``
+    (through which the sync ones find datasets, as in Kedro), was replaced on
+    the instance or by a subclass that left the async one as it was: a replaced
+    ``save`` or ``get`` (a plugin's wrapper, a test's mock) is what must run."""
     sync = getattr(catalog, operation)
-    native = getattr(catalog, "a" + operation, None)
-    if native is None or _replaced(catalog, operation, "a" + operation):
+    native_name = "a" + operation
+    native = getattr(catalog, native_name, None)
+    if native is None or any(
+        _replaced(catalog, name, native_name) for name in (operation, "get")
+    ):
         return partial(_async.in_io_thread, sync)
     return cast("Callable[..., Awaitable[Any]]", native)
 
@@ -81,8 +85,10 @@ def _replaced(catalog: Any, sync: str, native: str) -> bool:
     if sync in own:
         return native not in own
     mro = type(catalog).__mro__
-    sync_owner = next(c for c in mro if sync in vars(c))
-    native_owner = next(c for c in mro if native in vars(c))
+    sync_owner = next((c for c in mro if sync in vars(c)), None)
+    native_owner = next((c for c in mro if native in vars(c)), None)
+    if sync_owner is None or native_owner is None:
+        return False
     return sync_owner is not native_owner and issubclass(sync_owner, native_owner)
 
 
