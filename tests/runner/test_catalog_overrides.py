@@ -136,3 +136,67 @@ def test_a_subclass_overriding_get_routes_a_runs_saves() -> None:
     asyncio.run(ThreadRunner().arun(PLAIN, catalog))
 
     assert RoutingCatalog.elsewhere.load() == 8
+
+
+class SaveMixin:
+    """An override that lives on a mixin, ahead of DataCatalog in the MRO."""
+
+    saved: list[tuple[str, Any]]
+
+    def save(self, ds_name: str, data: Any) -> None:
+        self.saved.append((ds_name, data))
+        super().save(ds_name, data)  # type: ignore[misc]
+
+
+class MixedCatalog(SaveMixin, DataCatalog):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.saved = []
+
+
+def test_an_override_on_a_mixin_sees_every_save() -> None:
+    catalog = MixedCatalog({"x": MemoryDataset(4)})
+
+    SequentialRunner().run(PLAIN, catalog)
+
+    assert catalog.saved == [("y", 8)]
+
+
+def test_a_save_patched_on_the_class_sees_every_save() -> None:
+    catalog = DataCatalog({"x": MemoryDataset(4)})
+
+    with mock.patch.object(DataCatalog, "save") as save:
+        ThreadRunner().run(PLAIN, catalog)
+
+    save.assert_called_once_with("y", 8)
+
+
+class Proxy:
+    """A wrapper catalog: its own ``save``, everything else forwarded."""
+
+    def __init__(self, inner: DataCatalog) -> None:
+        self.inner = inner
+        self.saved: list[str] = []
+
+    def save(self, ds_name: str, data: Any) -> None:
+        self.saved.append(ds_name)
+        self.inner.save(ds_name, data)
+
+    # Special methods are looked up on the type, never through __getattr__.
+    def __contains__(self, ds_name: str) -> bool:
+        return ds_name in self.inner
+
+    def __getitem__(self, ds_name: str) -> Any:
+        return self.inner[ds_name]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_proxys_own_save_is_not_bypassed() -> None:
+    proxy = Proxy(DataCatalog({"x": MemoryDataset(4)}))
+
+    SequentialRunner().run(PLAIN, proxy)
+
+    assert proxy.saved == ["y"]
+    assert proxy.inner.load("y") == 8

@@ -80,16 +80,25 @@ def _async_face(catalog: Any, operation: str) -> Callable[..., Awaitable[Any]]:
 
 
 def _replaced(catalog: Any, sync: str, native: str) -> bool:
-    """Whether ``catalog``'s ``sync`` method is newer than its ``native`` one."""
+    """Whether ``catalog``'s ``sync`` method is newer than its ``native`` one:
+    set on the instance, defined by a class (a subclass, a mixin) ahead of the
+    one defining ``native`` in the MRO, patched on that same class, or the
+    async one reached only through ``__getattr__`` (a proxy)."""
     own = vars(catalog) if hasattr(catalog, "__dict__") else {}
-    if sync in own:
+    if sync in own or native in own:
         return native not in own
     mro = type(catalog).__mro__
-    sync_owner = next((c for c in mro if sync in vars(c)), None)
-    native_owner = next((c for c in mro if native in vars(c)), None)
-    if sync_owner is None or native_owner is None:
+    sync_at = next((i for i, c in enumerate(mro) if sync in vars(c)), None)
+    native_at = next((i for i, c in enumerate(mro) if native in vars(c)), None)
+    if native_at is None:
+        return True
+    if sync_at is None or sync_at > native_at:
         return False
-    return sync_owner is not native_owner and issubclass(sync_owner, native_owner)
+    if sync_at < native_at:
+        return True
+    owner = mro[sync_at]
+    defined = getattr(vars(owner)[sync], "__qualname__", None)
+    return defined != f"{owner.__qualname__}.{sync}"
 
 
 @dataclass
