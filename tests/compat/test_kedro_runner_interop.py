@@ -41,8 +41,10 @@ def _import_kedro_runner() -> Any:
         for lg in loggers
         if isinstance(lg, logging.Logger)
     ]
+    hooks = sys.excepthook, sys.displayhook  # rich installs its own
     import kedro.runner
 
+    sys.excepthook, sys.displayhook = hooks
     for lg, level, handlers, propagate, disabled in saved:
         lg.setLevel(level)
         lg.handlers[:] = handlers
@@ -280,32 +282,68 @@ LOGGING_CHILD = """
     hooks = _create_hook_manager()
     _register_hooks_entry_points(hooks, ["kedro-telemetry"])  # it needs a project
 
-    # Then, as a Kedro project's logging.yml does: the ``kedro`` logger at INFO with a
-    # handler of its own; the root at WARNING.
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # Then, as Kedro's default logging.yml does: a handler on the root, at
+    # WARNING; the ``kedro`` logger at INFO, propagating. Plus a handler of the
+    # project's own on the ``kedro`` logger.
+    def printer(prefix):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter(prefix + "|%(name)s|%(message)s"))
+        return handler
+
+    root = logging.getLogger()
+    root.handlers[:] = [printer("> root")]
+    root.setLevel(logging.WARNING)
     kedro_logger = logging.getLogger("kedro")
     kedro_logger.setLevel(logging.INFO)
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("> %(name)s|%(message)s"))
-    kedro_logger.addHandler(handler)
-    kedro_logger.propagate = False
+    kedro_logger.handlers[:] = [printer("> kedro")]
     {configure}
     hooks.hook.after_context_created(context=None)
+    {later}
+    hooks.hook.before_pipeline_run(run_params={{}}, pipeline=None, catalog=None)
+    logging.getLogger("dagloop.test").debug("fine detail")
     pipeline = kp.Pipeline([kp.node(abs, "a", "b", name="absolute")])
     dr.SequentialRunner().run(pipeline, kio.DataCatalog({{"a": kio.MemoryDataset(-1)}}))
 """
 
 
-def test_dagloops_records_reach_the_kedro_loggers_handlers() -> None:
-    lines = _child(LOGGING_CHILD.format(configure=""))
-    assert "dagloop.pipeline.node|Running node: absolute: abs([a]) -> [b]" in lines
-    assert "dagloop.runner.sequential_runner|Completed 1 out of 1 tasks" in lines
-    # Once each: not again through the root.
-    assert len([line for line in lines if "Completed 1 out of 1" in line]) == 1
+def _logged(configure: str = "", later: str = "") -> list[str]:
+    return _child(LOGGING_CHILD.format(configure=configure, later=later))
+
+
+COMPLETED = "dagloop.runner.sequential_runner|Completed 1 out of 1 tasks"
+
+
+def test_dagloops_records_reach_the_kedro_loggers_handlers_once() -> None:
+    lines = _logged()
+    running = "dagloop.pipeline.node|Running node: absolute: abs([a]) -> [b]"
+    # Through the ``kedro`` logger's own handler, then the root's: once each.
+    assert lines.count(f"kedro|{running}") == 1
+    assert lines.count(f"root|{running}") == 1
+    assert [line for line in lines if COMPLETED in line] == [
+        f"kedro|{COMPLETED}",
+        f"root|{COMPLETED}",
+    ]
+    assert not [line for line in lines if "fine detail" in line]  # DEBUG < INFO
+
+
+def test_the_bridge_follows_the_kedro_loggers_level_when_a_run_starts() -> None:
+    lines = _logged(later="kedro_logger.setLevel(logging.WARNING)")
+    assert not [line for line in lines if line.split("|")[1].startswith("dagloop")]
+
+
+def test_a_level_the_project_gives_dagloops_logger_later_is_kept() -> None:
+    lines = _logged(later='logging.getLogger("dagloop").setLevel(logging.DEBUG)')
+    assert "kedro|dagloop.test|fine detail" in lines
 
 
 def test_a_project_that_configures_dagloops_logger_keeps_its_configuration() -> None:
-    configure = 'logging.getLogger("dagloop").setLevel(logging.ERROR)'
-    lines = _child(LOGGING_CHILD.format(configure=configure))
-    assert lines
-    assert not [line for line in lines if line.startswith("dagloop")]
+    configure = (
+        'logging.getLogger("dagloop").setLevel(logging.INFO); '
+        'logging.getLogger("dagloop").addHandler(printer("> own"))'
+    )
+    lines = _logged(configure=configure)
+    # Its own handler, then the root's as it propagates; never the kedro logger's.
+    assert [line for line in lines if COMPLETED in line] == [
+        f"own|{COMPLETED}",
+        f"root|{COMPLETED}",
+    ]

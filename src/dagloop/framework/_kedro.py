@@ -41,28 +41,37 @@ class _ThroughKedro(logging.Handler):
     """Hands each record of dagloop's loggers to the ``kedro`` logger's handlers
     (and, as that logger propagates, to the root's)."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        #: The level this bridge last gave the ``dagloop`` logger (the ``kedro``
+        #: logger's); another level there is the project's own choice.
+        self.synced = logging.NOTSET
+
     def emit(self, record: logging.LogRecord) -> None:
-        kedro = logging.getLogger("kedro")
-        if record.levelno >= kedro.getEffectiveLevel():
-            kedro.handle(record)
+        logging.getLogger("kedro").handle(record)
 
 
 def connect_logging() -> None:
     """Route dagloop's log records through the ``kedro`` logger, at its level.
 
-    Left alone when the project configures the ``dagloop`` logger (a level or a
-    handler of its own): then its configuration applies. Idempotent.
+    Called again, follows the ``kedro`` logger's current level. Left alone when
+    the project configures the ``dagloop`` logger itself (a level or a handler
+    of its own, before or after): then its configuration applies.
     """
     ours = logging.getLogger("dagloop")
-    if any(isinstance(h, _ThroughKedro) for h in ours.handlers):
+    bridge = next((h for h in ours.handlers if isinstance(h, _ThroughKedro)), None)
+    if bridge is None:
+        if ours.level != logging.NOTSET or ours.handlers:
+            return
+        bridge = _ThroughKedro()
+        ours.addHandler(bridge)
+        ours.propagate = False  # the ``kedro`` logger propagates to the root: once
+    elif ours.level != bridge.synced:
         return
-    if ours.level != logging.NOTSET or ours.handlers:
-        return
-    ours.addHandler(_ThroughKedro())
-    # Records below the ``kedro`` logger's level are not even made (per-dataset
-    # debug lines cost nothing); the handler checks again, should it change.
-    ours.setLevel(logging.getLogger("kedro").getEffectiveLevel())
-    ours.propagate = False  # the ``kedro`` logger propagates to the root: once
+    # Records below the ``kedro`` logger's level are not even made: per-dataset
+    # debug lines cost nothing.
+    bridge.synced = logging.getLogger("kedro").getEffectiveLevel()
+    ours.setLevel(bridge.synced)
 
 
 class _Plugin:
@@ -71,6 +80,11 @@ class _Plugin:
     @hook_impl
     def after_context_created(self, context: Any) -> None:
         """A project's session has configured logging by now: join it."""
+        connect_logging()
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: Any, pipeline: Any, catalog: Any) -> None:
+        """Follow the ``kedro`` logger's level as it is when a run starts."""
         connect_logging()
 
 

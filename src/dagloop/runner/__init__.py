@@ -43,7 +43,8 @@ __all__ = [
     "WorkerProcessError",
 ]
 
-if "kedro.runner" in sys.modules:
+# Keep this last: the plugin imports this package, finished by now.
+if sys.modules.get("kedro.runner") is not None:
     # Kedro came first (``kedro run --runner=dagloop.runner.ThreadRunner``):
     # be one of its runners. Otherwise Kedro's session loads the plugin itself.
     # Importing it registers them (when it is what imported this, once it is done).

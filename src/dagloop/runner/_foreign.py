@@ -20,8 +20,11 @@ if TYPE_CHECKING:
 __all__ = ["adopt"]
 
 #: What a Kedro 1.x ``Node`` keeps of its definition (``Node._copy`` rebuilds
-#: a node from exactly these).
-_DEFINITION = ("_func", "_inputs", "_outputs", "_name", "_tags", "_confirms")
+#: a node from exactly these). Anything else a ``Node`` subclass adds or
+#: overrides (its own ``run``) is not carried over.
+_DEFINITION = (
+    "_func", "_inputs", "_outputs", "_name", "_tags", "_confirms", "_namespace",
+)  # fmt: skip
 
 
 def adopt(pipeline: Any) -> tuple[Pipeline, Mapping[Node, Any] | None]:
@@ -64,5 +67,5 @@ def _adopt_node(foreign: Any) -> Node:
         name=foreign._name,
         tags=foreign._tags,
         confirms=foreign._confirms,
-        namespace=getattr(foreign, "_namespace", None),
+        namespace=foreign._namespace,
     )
