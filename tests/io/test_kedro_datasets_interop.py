@@ -3,6 +3,7 @@ subclasses) work in a dagloop catalog, through both its sync and async faces."""
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -385,16 +386,25 @@ def test_filter_by_type_finds_what_each_entry_really_is(tmp_path: Any) -> None:
     assert catalog.filter(by_type=dagloop.io.pandas.CSVDataset) == ["local"]
 
 
+def block_kedro_datasets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make kedro-datasets unimportable, as if not installed, for one test."""
+    import sys
+
+    from dagloop.io import core
+
+    monkeypatch.setattr(core, "_MISSING_MODULES", {})  # nothing cached either way
+    for module in [m for m in sys.modules if m.startswith("kedro_datasets")]:
+        monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.setitem(sys.modules, "kedro_datasets", None)
+
+
 def test_an_entry_only_kedro_datasets_can_serve_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import sys
 
-    from dagloop.io import DatasetError, core
+    from dagloop.io import DatasetError
 
-    monkeypatch.setattr(core, "_MISSING_MODULES", {})  # nothing cached either way
-    for module in ("kedro_datasets", "kedro_datasets.pandas"):
-        monkeypatch.setitem(sys.modules, module, None)  # not installed
+    block_kedro_datasets(monkeypatch)
     catalog = DataCatalog.from_config(
         {"cars": {"type": "pandas.CSVDataset", "filepath": "gs://b/cars.csv"}}
     )
@@ -403,5 +413,29 @@ def test_an_entry_only_kedro_datasets_can_serve_says_what_to_install(
     message = str(info.value)
     assert "dagloop's CSVDataset cannot serve this entry" in message
     assert "not gs:// paths" in message
-    assert "pip install 'kedro-datasets[s3fs,pandas-csvdataset]'" in message
+    assert "pip install 'kedro-datasets[pandas-csvdataset]' gcsfs" in message
     assert "'cars'" in message
+
+
+@pytest.mark.parametrize(
+    ("entry", "hint"),
+    [
+        (
+            {"type": "TextDataset", "filepath": "s3://b/notes.txt"},
+            "pip install 'kedro-datasets[text-textdataset]' s3fs",
+        ),
+        (
+            {"type": "json.JSONDataset", "filepath": "a.json", "fs_args": {}},
+            "pip install 'kedro-datasets[json-jsondataset]'",
+        ),
+    ],
+)
+def test_the_install_hint_names_the_extra_and_the_filesystem(
+    monkeypatch: pytest.MonkeyPatch, entry: dict[str, Any], hint: str
+) -> None:
+
+    from dagloop.io import DatasetError
+
+    block_kedro_datasets(monkeypatch)
+    with pytest.raises(DatasetError, match=re.escape(hint) + "$"):
+        DataCatalog.from_config({"data": entry})["data"]

@@ -76,7 +76,7 @@ def _fetch_credentials(credentials_name: str, credentials: dict[str, Any]) -> An
     except KeyError as exc:
         raise KeyError(
             f"Unable to find credentials '{credentials_name}': check your data "
-            "catalog and credentials configuration. See docs/catalog.md "
+            "catalog and credentials configuration. See docs/datasets.md "
             "for an example."
         ) from exc
 

@@ -43,6 +43,7 @@ from dagloop.io._paths import (
     CLOUD_PROTOCOLS,
     HTTP_PROTOCOLS,
     PROTOCOL_DELIMITER,
+    _parse_filepath,
     get_filepath_str,
     get_protocol_and_path,
     is_parameter,
@@ -805,16 +806,30 @@ def _for_entry(class_obj: Any, dataset_type: str, config: dict[str, Any]) -> Any
         raise DatasetError(
             f"dagloop's {class_obj.__name__} cannot serve this entry: {why}. "
             f"kedro-datasets' class can, and is used for such entries, but it "
-            f"cannot be imported ({error}). Install kedro-datasets with the extra "
-            f"for {dataset_type}, e.g. pip install 'kedro-datasets[s3fs,"
-            f"{_extra(dataset_type)}]'."
+            f"cannot be imported ({error}). Install it: "
+            f"pip install {_install_hint(kedro_type, config)}"
         )
     return found
 
 
-def _extra(dataset_type: str) -> str:
-    """kedro-datasets' extra for a type: ``pandas.CSVDataset`` → ``pandas-csvdataset``."""
-    return dataset_type.lower().replace(".", "-")
+#: The fsspec package each remote protocol needs, as kedro-datasets documents.
+_FILESYSTEM_PACKAGES = {
+    "s3": "s3fs", "s3a": "s3fs", "s3n": "s3fs",
+    "gs": "gcsfs", "gcs": "gcsfs",
+    "abfs": "adlfs", "abfss": "adlfs", "az": "adlfs", "adl": "adlfs",
+    "http": "aiohttp", "https": "aiohttp",
+}  # fmt: skip
+
+
+def _install_hint(kedro_type: str, config: dict[str, Any]) -> str:
+    """What to pip install for ``kedro_type`` on this entry:
+    ``'kedro-datasets[pandas-csvdataset]' s3fs`` for a CSV file on S3."""
+    _, group, name = kedro_type.rsplit(".", 2)
+    hint = f"'kedro-datasets[{group}-{name.lower()}]'"
+    filepath = config.get("filepath")
+    protocol = _parse_filepath(str(filepath))["protocol"] if filepath else ""
+    package = _FILESYSTEM_PACKAGES.get(protocol)
+    return f"{hint} {package}" if package else hint
 
 
 _PROTOCOL_METHODS = ("load", "save", "_describe")
@@ -863,7 +878,8 @@ def _find_class(dataset_type: str) -> Any:
 
 
 _DEPENDENCY_DOCS = (
-    "https://github.com/dagloop/dagloop/blob/main/docs/catalog.md#dataset-types"
+    "https://github.com/dagloop/dagloop/blob/main/docs/datasets.md"
+    "#in-the-catalog-kedro-style-type-names"
 )
 
 
