@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import kedro.pipeline as kp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 import dagloop.pipeline as dp
@@ -309,7 +309,7 @@ def test_same_namespacing_helpers_same_result(
             kedro_pipe = build(kp, specs, 0)
             dagloop_pipe = build(dp, specs, 0)
     except Exception:
-        return
+        reject()  # an invalid definition: nothing to namespace
     datasets = [*sorted(kedro_pipe.datasets()), "unknown", "t"]
     pick = st.sampled_from(datasets)
     names = data.draw(st.one_of(pick, st.lists(pick, max_size=3), st.none()))
@@ -331,6 +331,24 @@ def test_same_namespacing_helpers_same_result(
                 lambda: pipe._process_dataset_names(names, mapping, namespace, prefix)
             ),
             outcome(lambda: str(pipe._copy_node(first, mapping, namespace, prefix))),
+            outcome(
+                lambda: [pipe._rename(n, mapping, namespace, prefix) for n in datasets]
+            ),
+            outcome(
+                lambda: module._validate_datasets_exist(
+                    module._get_dataset_names_mapping(names),
+                    module._get_dataset_names_mapping(kwargs["inputs"]),
+                    module._get_param_names_mapping(kwargs["parameters"]),
+                    pipe,
+                )
+            ),
+            outcome(
+                lambda: module._validate_inputs_outputs(
+                    module._get_dataset_names_mapping(kwargs["inputs"]),
+                    module._get_dataset_names_mapping(names),
+                    pipe,
+                )
+            ),
             outcome(lambda: module._get_dataset_names_mapping(names)),
             outcome(lambda: module._get_param_names_mapping(names)),
             outcome(lambda: [module._is_parameter(n) for n in datasets]),

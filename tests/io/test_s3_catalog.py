@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import shutil
 import socket
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from dagloop.runner import SequentialRunner, ThreadRunner
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+MOTO_SERVER = shutil.which("moto_server", path=str(Path(sys.executable).parent))
 BUCKET = "dagloop-test"
 KEY, SECRET = "testing-key", "testing-secret"
 
@@ -45,32 +47,38 @@ def _free_port() -> int:
         return port
 
 
+def _start_moto() -> tuple[subprocess.Popen[bytes], str]:
+    """moto's server on a free port of 127.0.0.1, answering; a port taken
+    between choosing and binding it (another process was quicker) means
+    another try."""
+    assert MOTO_SERVER, "moto_server not found: install moto[server] (dev extra)"
+    for _ in range(5):
+        port = _free_port()
+        server = subprocess.Popen(
+            [MOTO_SERVER, "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        endpoint = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        with httpx.Client(trust_env=False, timeout=1) as client:  # no proxy
+            while server.poll() is None and time.monotonic() < deadline:
+                try:
+                    client.get(endpoint)
+                except httpx.TransportError:
+                    time.sleep(0.05)
+                else:
+                    return server, endpoint
+        server.kill()
+        server.wait()
+    raise RuntimeError("moto_server did not start on 127.0.0.1")
+
+
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    """moto's S3 server on 127.0.0.1, with an empty bucket; stopped after."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "moto_server"),
-            "-H",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
+    """moto's S3 server on 127.0.0.1 for the module; stopped after."""
+    server, endpoint = _start_moto()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(endpoint, timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, "moto_server exited"
-                assert time.monotonic() < deadline, "moto_server did not start"
-                time.sleep(0.05)
         yield endpoint
     finally:
         server.terminate()
