@@ -64,6 +64,8 @@ RUNS = [
         for runner in DAGLOOP_RUNNERS
         for flags in ([], ["--async"])
     ),
+    # A Dask cluster of the run's own (a LocalCluster of worker processes).
+    pytest.param(["--runner=dagloop.runner.DaskRunner"], id="dagloop-DaskRunner"),
 ]
 
 
