@@ -62,6 +62,17 @@ def build(module: Any, specs: list[NodeSpec], split: int) -> Any:
 _BRACKETS = re.compile(r"[\[{]([^\[\]{}]*)[\]}]")
 
 
+def valid_pair(specs: list[NodeSpec]) -> tuple[Any, Any]:
+    """The Kedro and dagloop pipelines of a valid definition; an invalid one
+    (covered by test_same_pipeline_same_answers) is rejected."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return build(kp, specs, 0), build(dp, specs, 0)
+    except Exception:
+        reject()
+
+
 def normalise(text: str) -> str:
     """Sort the items inside every innermost ``[...]``/``{...}``; drop module paths."""
     text = text.replace("kedro.", "dagloop.")
@@ -229,13 +240,7 @@ def _filters(draw: st.DrawFn, names: list[str], datasets: list[str]) -> dict[str
 @PARITY
 @given(specs=node_specs(), data=st.data())
 def test_same_filters_same_nodes(specs: list[NodeSpec], data: st.DataObject) -> None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            kedro_pipe = build(kp, specs, 0)
-            dagloop_pipe = build(dp, specs, 0)
-    except Exception:
-        return  # invalid definitions are covered by the test above
+    kedro_pipe, dagloop_pipe = valid_pair(specs)
     names = [n.name for n in kedro_pipe.nodes]
     datasets = sorted(kedro_pipe.datasets())
     kwargs = _filters(data.draw, names, datasets)
@@ -267,13 +272,7 @@ def test_same_filters_same_nodes(specs: list[NodeSpec], data: st.DataObject) -> 
 def test_same_namespacing_same_result(
     specs: list[NodeSpec], data: st.DataObject
 ) -> None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            kedro_pipe = build(kp, specs, 0)
-            dagloop_pipe = build(dp, specs, 0)
-    except Exception:
-        return
+    kedro_pipe, dagloop_pipe = valid_pair(specs)
     datasets = [*sorted(kedro_pipe.datasets()), "unknown", "t"]
     pick = st.sampled_from(datasets)
     kwargs: dict[str, Any] = {
@@ -303,13 +302,7 @@ def test_same_namespacing_helpers_same_result(
 
     import dagloop.pipeline.pipeline as dpp
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            kedro_pipe = build(kp, specs, 0)
-            dagloop_pipe = build(dp, specs, 0)
-    except Exception:
-        reject()  # an invalid definition: nothing to namespace
+    kedro_pipe, dagloop_pipe = valid_pair(specs)
     datasets = [*sorted(kedro_pipe.datasets()), "unknown", "t"]
     pick = st.sampled_from(datasets)
     names = data.draw(st.one_of(pick, st.lists(pick, max_size=3), st.none()))
