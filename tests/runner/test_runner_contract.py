@@ -507,11 +507,31 @@ class TestResumeSuggestion:
                 node(identity, "d", "e", name="n4"),
             ]
         )
+        events: list[Any] = []
         with pytest.raises(NodeFailure):
-            make_runner(kind).run(pipe, catalog)
+            make_runner(kind).run(pipe, catalog, on_event=events.append)
         assert messages(caplog, runner_logger(kind), logging.WARNING) == [
             RESUME.format(n=2, names="n2")
         ]
+        # The same hint, for a program: on the run_failed event.
+        assert events[-1].kind == "run_failed"
+        assert events[-1].resume_from == ("n2",)
+
+    def test_the_run_failed_event_says_when_there_is_nothing_to_resume(self, kind):
+        pipe = Pipeline([node(fail, "a", "b", name="n1")])
+        failed: list[Any] = []
+
+        def keep(event: Any) -> None:
+            if event.kind == "run_failed":
+                failed.append(event.resume_from)
+
+        with pytest.raises(NodeFailure):
+            make_runner(kind).run(
+                pipe, make_catalog(kind, {"a": MemoryDataset(1)}), on_event=keep
+            )
+        with pytest.raises(ValueError, match="not found"):  # no node failed
+            make_runner(kind).run(pipe, make_catalog(kind, {}), on_event=keep)
+        assert failed == [(), None]
 
     def test_several_start_nodes_are_sorted_and_comma_joined(self, kind, caplog):
         store: dict[str, Any] = {}

@@ -81,6 +81,10 @@ class RunEvent:
         nodes: On ``run_started``, how many nodes the run will run (after
             ``only_missing_outputs`` has left out those whose outputs exist);
             ``None`` when the run failed before knowing.
+        resume_from: On ``run_failed`` after a node failed, the nodes to
+            resume from (Kedro's ``--from-nodes`` hint, also logged): the
+            nearest ones whose inputs are persisted. Empty when no node had
+            finished (run it all again); ``None`` when no node failed.
     """
 
     kind: EventKind
@@ -94,6 +98,7 @@ class RunEvent:
     attempt: int | None = None
     error: BaseException | None = None
     nodes: int | None = None
+    resume_from: tuple[str, ...] | None = None
 
 
 # Events are built as ``_new(RunEvent)`` and ``_set(event, "__dict__", fields)``:
@@ -225,6 +230,8 @@ class RunEvents:
         self.loop_thread = threading.current_thread().name
         self._put = observers[0].put if len(observers) == 1 else self._put_all
         self._started = False
+        #: Set when a node failed: ``run_failed``'s ``resume_from``.
+        self.resume_from: tuple[str, ...] | None = None
 
     def _put_all(self, event: RunEvent) -> None:
         for observer in self._observers:

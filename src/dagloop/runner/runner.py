@@ -455,7 +455,12 @@ class AbstractRunner(ABC):
             outputs = await self._run_guarded(replace(request, events=events))
         except BaseException as exc:
             events.started(None)  # failed before knowing: still the first event
-            events.emit("run_failed", duration=events.now(), error=exc)
+            events.emit(
+                "run_failed",
+                duration=events.now(),
+                error=exc,
+                resume_from=events.resume_from,
+            )
             events.close()
             raise
         events.emit("run_finished", duration=events.now())
@@ -591,6 +596,10 @@ class AbstractRunner(ABC):
             await scheduler.run()
         except Exception:
             self._suggest_resume_scenario(pipeline, scheduler.done, request.catalog)
+            if request.events is not None:
+                request.events.resume_from = tuple(
+                    _resume_from(pipeline, scheduler.done, request.catalog)
+                )
             raise
 
     def _places(self, policy: Policy) -> list[Placement]:
@@ -707,17 +716,22 @@ class AbstractRunner(ABC):
                 "No nodes ran. Repeat the previous command to attempt a new run."
             )
             return
-        remaining = set(pipeline.nodes) - set(done)
-        start = ",".join(
-            sorted(_find_nodes_to_resume_from(pipeline, remaining, catalog))
-        )
         self._logger.warning(
             "There are %d nodes that have not run.\nYou can resume the pipeline run "
             "from the nearest nodes with persisted inputs by adding the following "
             'argument to your previous command:\n  --from-nodes "%s"',
-            len(remaining),
-            start,
+            len(pipeline.nodes) - len(set(done)),
+            ",".join(_resume_from(pipeline, done, catalog)),
         )
+
+
+def _resume_from(pipeline: Pipeline, done: Iterable[Node], catalog: Any) -> list[str]:
+    """The nodes a failed run resumes from, sorted (none when none finished)."""
+    done = set(done)
+    if not done:
+        return []
+    remaining = set(pipeline.nodes) - done
+    return sorted(_find_nodes_to_resume_from(pipeline, remaining, catalog))
 
 
 async def _inline(func: Callable[..., T], *args: Any) -> T:
