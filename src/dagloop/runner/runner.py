@@ -91,6 +91,15 @@ __all__ = ["AbstractRunner", "Policy", "RunRequest", "RunResources"]
 
 _MAX_WINDOWS_WORKERS = 61
 
+#: The runner's log messages after a node failed (Kedro's words); the CLI,
+#: which prints the hint its own way, leaves these records out.
+NO_NODES_RAN = "No nodes ran. Repeat the previous command to attempt a new run."
+RESUME_HINT = (
+    "There are %d nodes that have not run.\nYou can resume the pipeline run "
+    "from the nearest nodes with persisted inputs by adding the following "
+    'argument to your previous command:\n  --from-nodes "%s"'
+)
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -712,14 +721,10 @@ class AbstractRunner(ABC):
         """Log how to resume: ``--from-nodes`` with the nearest persisted inputs."""
         done = list(done_nodes)
         if not done:
-            self._logger.warning(
-                "No nodes ran. Repeat the previous command to attempt a new run."
-            )
+            self._logger.warning(NO_NODES_RAN)
             return
         self._logger.warning(
-            "There are %d nodes that have not run.\nYou can resume the pipeline run "
-            "from the nearest nodes with persisted inputs by adding the following "
-            'argument to your previous command:\n  --from-nodes "%s"',
+            RESUME_HINT,
             len(pipeline.nodes) - len(set(done)),
             ",".join(_resume_from(pipeline, done, catalog)),
         )

@@ -1,0 +1,5 @@
+"""``python -m dagloop``: the ``dagloop`` command."""
+
+from dagloop.cli import main
+
+main()

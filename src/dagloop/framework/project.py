@@ -1,0 +1,259 @@
+"""A project on disk: its configuration, its pipelines, a runner for them.
+
+What ``dagloop run`` does, as a library: the command line only turns options
+into these calls. A project is a folder with ``conf/`` (see
+:class:`dagloop.config.OmegaConfigLoader`) and Python modules defining
+pipelines; ``pyproject.toml``'s ``[tool.dagloop]`` may name a pipeline registry
+(``pipelines = "package.pipeline_registry"``, whose ``register_pipelines()``
+returns ``{name: pipeline}``, ``"__default__"`` among them).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import dagloop.runner
+from dagloop.io import DataCatalog
+from dagloop.pipeline import Pipeline
+from dagloop.utils import load_obj
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from dagloop.config import OmegaConfigLoader
+
+__all__ = ["Project", "ProjectError", "parameter_inputs"]
+
+
+class ProjectError(Exception):
+    """A project that cannot be run as asked: its pipeline, registry or runner."""
+
+
+@dataclass
+class Project:
+    """A project folder, read with one environment and runtime parameters."""
+
+    #: The project's folder (default: the current one).
+    root: Path = field(default_factory=Path.cwd)
+    #: The configuration folder, relative to ``root`` unless absolute.
+    conf_source: str | Path = "conf"
+    #: The environment overlaying ``conf/base`` (default: ``local``).
+    env: str | None = None
+    #: ``--params``: values for ``${runtime_params:...}``, overriding parameters.
+    runtime_params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).resolve()
+        self._loader: OmegaConfigLoader | None = None
+
+    # ---------------------------------------------------------------- config
+
+    @property
+    def config(self) -> OmegaConfigLoader:
+        """The project's configuration (read on first use)."""
+        if self._loader is None:
+            from dagloop.config import OmegaConfigLoader
+
+            self._loader = OmegaConfigLoader(
+                self.root / self.conf_source, self.env, self.runtime_params
+            )
+        return self._loader
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """``[tool.dagloop]`` of the project's ``pyproject.toml`` (``{}`` if none)."""
+        pyproject = self.root / "pyproject.toml"
+        if not pyproject.is_file():
+            return {}
+        try:
+            data = tomllib.loads(pyproject.read_text("utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ProjectError(f"{pyproject}: {exc}") from exc
+        settings = data.get("tool", {}).get("dagloop", {})
+        return dict(settings) if isinstance(settings, dict) else {}
+
+    def catalog(self, load_versions: Mapping[str, str] | None = None) -> DataCatalog:
+        """The catalog of ``catalog*.yml`` with ``credentials*.yml``, and every
+        parameter as a ``params:`` dataset (as Kedro's context adds them).
+
+        Raises:
+            BadConfigException: For configuration that cannot be read.
+            DatasetError: For a catalog entry that is not a valid dataset
+                definition (an unknown ``type`` is found when first used).
+        """
+        catalog = DataCatalog.from_config(
+            self.config["catalog"],
+            self.config["credentials"],
+            load_versions=dict(load_versions or {}),
+        )
+        for name, value in parameter_inputs(self.config["parameters"]).items():
+            catalog[name] = value
+        return catalog
+
+    # ------------------------------------------------------------- pipelines
+
+    def pipelines(self) -> dict[str, Pipeline]:
+        """The registry named by ``[tool.dagloop] pipelines`` (``{}`` if none).
+
+        Raises:
+            ProjectError: When the module cannot be imported or its
+                ``register_pipelines()`` does not return pipelines by name.
+        """
+        module_name = self.settings.get("pipelines")
+        if not module_name:
+            return {}
+        module = self._import(str(module_name), "the pipeline registry")
+        register = getattr(module, "register_pipelines", None)
+        if not callable(register):
+            raise ProjectError(
+                f"The pipeline registry {module_name} has no register_pipelines() "
+                f"function returning {{name: pipeline}}"
+            )
+        registry = register()
+        if not isinstance(registry, dict) or not all(
+            isinstance(p, Pipeline) for p in registry.values()
+        ):
+            raise ProjectError(
+                f"{module_name}.register_pipelines() should return {{name: Pipeline}}, "
+                f"got {type(registry).__name__}"
+            )
+        return registry
+
+    def pipeline(self, spec: str | None = None) -> Pipeline:
+        """The pipeline ``spec`` names: ``module:attr`` (a ``Pipeline``, or a
+        function returning one), a name in the registry, or, when ``None``, the
+        registry's ``__default__``.
+
+        Raises:
+            ProjectError: Naming what is missing and how to name a pipeline.
+        """
+        if spec and ":" in spec:
+            return self._pipeline_from(spec)
+        registry = self.pipelines()
+        name = spec or "__default__"
+        if name in registry:
+            return registry[name]
+        if not registry:
+            raise ProjectError(
+                "No pipeline given: pass --pipeline MODULE:ATTR (a Pipeline, or a "
+                "function returning one), or name a registry in pyproject.toml: "
+                '[tool.dagloop] pipelines = "package.pipeline_registry"'
+            )
+        raise ProjectError(
+            f"No pipeline named '{name}' in the registry; it has: "
+            f"{', '.join(sorted(registry))}"
+        )
+
+    def _pipeline_from(self, spec: str) -> Pipeline:
+        module_name, _, attr = spec.partition(":")
+        module = self._import(module_name, f"the pipeline {spec}")
+        found = getattr(module, attr, None)
+        if found is None:
+            raise ProjectError(f"Module {module_name} has no attribute '{attr}'")
+        if callable(found) and not isinstance(found, Pipeline):
+            if inspect.signature(found).parameters and any(
+                p.default is p.empty
+                for p in inspect.signature(found).parameters.values()
+                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            ):
+                raise ProjectError(
+                    f"{spec} takes arguments: name a Pipeline, or a function that "
+                    f"builds one without arguments"
+                )
+            found = found()
+        if not isinstance(found, Pipeline):
+            raise ProjectError(
+                f"{spec} is a {type(found).__name__}, not a Pipeline (or a function "
+                f"returning one)"
+            )
+        return found
+
+    def _import(self, module_name: str, what: str) -> Any:
+        """Import ``module_name`` with the project's folders on ``sys.path``."""
+        for folder in (self.root / "src", self.root):
+            if folder.is_dir() and str(folder) not in sys.path:
+                sys.path.insert(0, str(folder))
+        try:
+            return importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                raise ProjectError(
+                    f"Cannot import {what}: no module named '{exc.name}' (looked in "
+                    f"{self.root / 'src'}, {self.root} and the installed packages)"
+                ) from exc
+            raise
+
+    # ----------------------------------------------------------------- runner
+
+    @staticmethod
+    def runner(name: str = "SequentialRunner", **options: Any) -> Any:
+        """A runner by name: one of ``dagloop.runner``'s, or a dotted path to a
+        runner class; ``options`` go to its constructor.
+
+        Raises:
+            ProjectError: For an unknown name, or an option the runner does
+                not take.
+        """
+        runner_class = _runner_class(name)
+        try:
+            return runner_class(**options)
+        except TypeError as exc:
+            unexpected = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+            if unexpected is None:
+                raise
+            raise ProjectError(
+                f"{runner_class.__name__} takes no '{unexpected.group(1)}' option"
+                + (
+                    ": it runs one node at a time (ThreadRunner and ParallelRunner "
+                    "take max_workers)"
+                    if runner_class is dagloop.runner.SequentialRunner
+                    else ""
+                )
+            ) from exc
+
+
+def _runner_class(name: str) -> type[dagloop.runner.AbstractRunner]:
+    ours = [
+        n
+        for n in dagloop.runner.__all__
+        if isinstance(getattr(dagloop.runner, n), type)
+        and issubclass(getattr(dagloop.runner, n), dagloop.runner.AbstractRunner)
+        and n != "AbstractRunner"
+    ]
+    if name in ours:
+        return getattr(dagloop.runner, name)  # type: ignore[no-any-return]
+    if "." in name:
+        try:
+            found = load_obj(name)
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise ProjectError(f"Cannot load runner {name}: {exc}") from exc
+        if isinstance(found, type) and issubclass(found, dagloop.runner.AbstractRunner):
+            return found
+        raise ProjectError(f"{name} is not a dagloop runner class")
+    raise ProjectError(
+        f"Unknown runner '{name}': use one of {', '.join(sorted(ours))}, or a dotted "
+        f"path to a runner class (my_package.runners.MyRunner)"
+    )
+
+
+def parameter_inputs(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters as pipeline inputs, as Kedro names them: ``parameters`` for
+    all of them, ``params:a`` for each key and ``params:a.b`` for nested ones."""
+    inputs: dict[str, Any] = {"parameters": dict(parameters)}
+
+    def add(prefix: str, values: Mapping[str, Any]) -> None:
+        for key, value in values.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            inputs[f"params:{name}"] = value
+            if isinstance(value, dict):
+                add(name, value)
+
+    add("", parameters)
+    return inputs
