@@ -8,7 +8,11 @@ same top-level key is an error. ``${...}`` interpolation is OmegaConf's, with
 Kedro's two resolvers: ``${globals:key,default}`` (from ``globals.yml``) and
 ``${runtime_params:key,default}`` (from ``--params``). ``${oc.env:VAR}`` is
 allowed in credentials only. Top-level keys starting with ``_`` are templates
-for interpolation: they are dropped from the result.
+for interpolation: dropped from the result, except in parameters (as Kedro
+keeps them there). Runtime parameters are laid over the final parameters, key
+by nested key (Kedro merges them into each folder's before the environment
+replaces the base's top-level keys, so ``--params model.rate=1`` can drop the
+rest of ``model`` when ``conf/local`` redefines it; dagloop never does).
 """
 
 from __future__ import annotations
@@ -225,6 +229,8 @@ class OmegaConfigLoader(Mapping[str, dict[str, Any]]):
             raise BadConfigException(f"{key} in {names}: {exc}") from exc
         finally:
             _scope.reset(token)
+        if key == "parameters":  # Kedro keeps them there: params:_defaults
+            return resolved
         return {k: v for k, v in resolved.items() if not str(k).startswith("_")}
 
     def _files(self, key: str, folder: Path) -> list[Path]:
@@ -233,7 +239,11 @@ class OmegaConfigLoader(Mapping[str, dict[str, Any]]):
             return []
         found: set[Path] = set()
         for pattern in self.config_patterns[key]:
-            found.update(folder.glob(pattern))
+            # pathlib's trailing ``**`` matches folders only; fsspec's (Kedro's)
+            # matches the files below them too.
+            found.update(
+                folder.glob(f"{pattern}/*" if pattern.endswith("**") else pattern)
+            )
         return sorted(
             path
             for path in found
