@@ -164,11 +164,11 @@ def run(
             to_outputs=_split(to_outputs) or None,
             node_namespaces=_split(namespaces) or None,
         )
-        catalog = project.catalog(load_versions)
         options: dict[str, Any] = {"is_async": is_async} if is_async else {}
         if max_workers is not None:
             options["max_workers"] = max_workers
         chosen = project.runner(runner, **options)
+        catalog = project.catalog(load_versions, runner=chosen)
     watch = _RunWatch()
     with user_errors(project, watch=watch, resume=_resume_command(sys.argv)):
         chosen.run(

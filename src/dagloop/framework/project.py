@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dagloop.runner
-from dagloop.io import DataCatalog
+from dagloop.io import DataCatalog, SharedMemoryDataCatalog
 from dagloop.pipeline import Pipeline
 from dagloop.utils import load_obj
 
@@ -79,16 +79,29 @@ class Project:
         settings = data.get("tool", {}).get("dagloop", {})
         return dict(settings) if isinstance(settings, dict) else {}
 
-    def catalog(self, load_versions: Mapping[str, str] | None = None) -> DataCatalog:
+    def catalog(
+        self,
+        load_versions: Mapping[str, str] | None = None,
+        *,
+        runner: dagloop.runner.AbstractRunner | None = None,
+    ) -> DataCatalog:
         """The catalog of ``catalog*.yml`` with ``credentials*.yml``, and every
         parameter as a ``params:`` dataset (as Kedro's context adds them).
+
+        For a ``ParallelRunner`` it is a ``SharedMemoryDataCatalog``, as
+        Kedro's session makes it: that runner requires one.
 
         Raises:
             BadConfigException: For configuration that cannot be read.
             DatasetError: For a catalog entry that is not a valid dataset
                 definition (an unknown ``type`` is found when first used).
         """
-        catalog = DataCatalog.from_config(
+        catalog_class = (
+            SharedMemoryDataCatalog
+            if isinstance(runner, dagloop.runner.ParallelRunner)
+            else DataCatalog
+        )
+        catalog = catalog_class.from_config(
             self.config["catalog"],
             self.config["credentials"],
             load_versions=dict(load_versions or {}),
