@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import sys
+import threading
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,16 +64,36 @@ def user_errors(
         click.echo("Interrupted: the run was stopped.", err=True)
         raise SystemExit(INTERRUPTED) from None
     except Exception as exc:
-        if watch is not None and watch.failed is not None:
-            _node_failed(watch, exc, resume)
-            raise SystemExit(RUN_FAILED) from None
+        # Before a node's failure: the nodes the deadline cancelled failed too.
         if isinstance(exc, RunTimeoutError):
             click.echo(f"Error: {describe(exc)}", err=True)
+            _exit_if_threads_remain(RUN_FAILED)
+            raise SystemExit(RUN_FAILED) from None
+        if watch is not None and watch.failed is not None:
+            _node_failed(watch, exc, resume)
             raise SystemExit(RUN_FAILED) from None
         if os.environ.get("DAGLOOP_TRACEBACK"):
             traceback.print_exception(exc)
         click.echo(f"Error: {describe(exc)}{_defined_in(project, exc)}", err=True)
         raise SystemExit(USER_ERROR) from None
+
+
+def _exit_if_threads_remain(status: int) -> None:
+    """Exit now if a node's thread outlived the run's deadline.
+
+    A thread cannot be interrupted: the run abandoned it, and the interpreter
+    would wait for it to return before exiting, however long that takes.
+    """
+    main = threading.main_thread()
+    if any(t is not main and not t.daemon for t in threading.enumerate()):
+        click.echo(
+            "A node still running in a thread cannot be stopped: exiting without "
+            "waiting for it.",
+            err=True,
+        )
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
 
 
 def _node_failed(watch: Any, exc: BaseException, resume: str) -> None:
