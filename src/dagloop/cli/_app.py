@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 import dagloop
-from dagloop.cli._errors import describe, user_errors
+from dagloop._text import error_line
+from dagloop.cli._errors import user_errors
 from dagloop.framework.project import Project
 
 if TYPE_CHECKING:
@@ -245,7 +246,9 @@ def _dataset_type(catalog: Any, name: str) -> str:
     try:
         dataset = catalog[name]
     except Exception as exc:  # shown, not raised: list what can be listed
-        return f"{catalog.get_type(name)} (cannot be built: {describe(exc)})"
+        # The entry's own type: get_type would import it, and fail the same way.
+        configured = catalog.config_resolver.resolve_pattern(name).get("type")
+        return f"{configured} (cannot be built: {error_line(exc.__cause__ or exc)})"
     cls = type(dataset)
     return f"{cls.__module__}.{cls.__qualname__}"
 
