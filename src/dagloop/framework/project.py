@@ -154,8 +154,13 @@ class Project:
         if name in registry:
             return registry[name]
         if not registry:
+            problem = (
+                f"No pipeline registry to find '{spec}' in"
+                if spec
+                else "No pipeline given"
+            )
             raise ProjectError(
-                "No pipeline given: pass --pipeline MODULE:ATTR (a Pipeline, or a "
+                f"{problem}: pass --pipeline MODULE:ATTR (a Pipeline, or a "
                 "function returning one), or name a registry in pyproject.toml: "
                 '[tool.dagloop] pipelines = "package.pipeline_registry"'
             )
