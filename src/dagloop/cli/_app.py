@@ -4,6 +4,7 @@ one clear message (exit status 2 for a user's error, 1 for a failed run)."""
 from __future__ import annotations
 
 import logging
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -209,7 +210,7 @@ def _resume_command(argv: list[str]) -> str:
                 next(args, None)
             continue
         kept.append(arg)
-    return " ".join(["dagloop", *kept])
+    return shlex.join(["dagloop", *kept])  # to paste back into a shell
 
 
 @cli.command(name="list")
