@@ -28,7 +28,6 @@ from dagloop.runner import RunTimeoutError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from types import TracebackType
 
     from dagloop.framework.project import Project
 
@@ -99,7 +98,10 @@ def _exit_if_threads_remain(status: int) -> None:
 def _node_failed(watch: Any, exc: BaseException, resume: str) -> None:
     failed = watch.failed
     error = failed.error or exc
-    traceback.print_exception(type(error), error, _from_user_code(error.__traceback__))
+    if os.environ.get("DAGLOOP_TRACEBACK"):
+        traceback.print_exception(error)
+    else:
+        _print_user_traceback(error)
     click.echo(
         f"\nNode '{failed.node}' failed: {describe(failed.error or exc)}", err=True
     )
@@ -122,16 +124,19 @@ _ENGINE = tuple(
 )
 
 
-def _from_user_code(tb: TracebackType | None) -> TracebackType | None:
-    """The traceback from the first frame outside dagloop, anyio and asyncio
-    (the node's own code); all of it if every frame is theirs."""
-    first = tb
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if not filename.startswith(_ENGINE) and "uvloop" not in filename:
-            return tb
+def _print_user_traceback(error: BaseException) -> None:
+    """``error``'s traceback from its first frame in the node's own code; none
+    when no frame is (a dataset's failure, or a worker process's error, which
+    comes back without the worker's frames): the summary says it all."""
+    tb = error.__traceback__
+    while tb is not None and _in_engine(tb.tb_frame.f_code.co_filename):
         tb = tb.tb_next
-    return first
+    if tb is not None:
+        traceback.print_exception(type(error), error, tb)
+
+
+def _in_engine(filename: str) -> bool:
+    return filename.startswith(_ENGINE) or "uvloop" in filename
 
 
 _DATASET = re.compile(r"dataset '([^']+)'")
