@@ -280,9 +280,10 @@ def viz(
     )
     if output is None:
         click.echo(text)
-    else:
+        return
+    with user_errors(None):  # a folder that does not exist, say
         output.write_text(text, "utf-8")
-        click.echo(f"Wrote {output}", err=True)
+    click.echo(f"Wrote {output}", err=True)
 
 
 @cli.command()
