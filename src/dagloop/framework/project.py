@@ -14,11 +14,14 @@ import importlib
 import inspect
 import re
 import sys
+import sysconfig
 import tomllib
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import dagloop
 import dagloop.runner
 from dagloop.io import DataCatalog, SharedMemoryDataCatalog
 from dagloop.pipeline import Pipeline
@@ -206,6 +209,10 @@ class Project:
                     f"Cannot import {what}: no module named '{exc.name}' (looked in "
                     f"{self.root / 'src'}, {self.root} and the installed packages)"
                 ) from exc
+            exc.add_note(_importing(module_name, what, exc))
+            raise
+        except Exception as exc:  # the project's own code failed as it loaded
+            exc.add_note(_importing(module_name, what, exc))
             raise
 
     # ----------------------------------------------------------------- runner
@@ -235,6 +242,22 @@ class Project:
                     else ""
                 )
             ) from exc
+
+
+_STDLIB = sysconfig.get_paths()["stdlib"]
+
+
+def _importing(module_name: str, what: str, exc: Exception) -> str:
+    """Where importing ``module_name`` failed: the last line of the project's
+    code the traceback passes through (none for a syntax error, which says)."""
+    skipped = ("<frozen", str(Path(dagloop.__file__).parent), _STDLIB)
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if not frame.filename.startswith(skipped)
+    ]
+    where = f", at {frames[-1].filename}, line {frames[-1].lineno}" if frames else ""
+    return f"(raised while importing {module_name}, {what}{where})"
 
 
 def _runner_class(name: str) -> type[dagloop.runner.AbstractRunner]:
