@@ -553,7 +553,7 @@ def test_a_failure_before_any_node_finished_says_to_run_again(
 
     assert result.code == 1, result
     assert "Node 'double' failed: ValueError: cannot double 1" in result.err
-    assert "No node finished: run the same command again." in result.err
+    assert "No node finished, so there is nothing to resume from" in result.err
     assert "--from-nodes" not in result.err
 
 

@@ -15,6 +15,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import anyio
 import pytest
 
 from dagloop.io import DataCatalog, MemoryDataset
@@ -170,6 +171,31 @@ def test_off_a_terminal_failures_and_retries_get_their_lines(capsys):
     assert "[1/2] node 'broken' failed after " in err
     assert "Run failed after " in err
     assert "1/2 nodes finished" in err
+
+
+async def wait_forever(x: int) -> int:
+    await anyio.sleep_forever()
+    return x
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_node_the_deadline_stops_is_shown_as_stopped_not_failed(capsys, backend):
+    pipe = Pipeline([node(wait_forever, "a", "b", name="waits")])
+
+    async def main() -> None:
+        with anyio.fail_after(0.2):
+            await SequentialRunner().arun(
+                pipe, DataCatalog({"a": MemoryDataset(1)}), progress=True
+            )
+
+    with pytest.raises(TimeoutError):
+        anyio.run(main, backend=backend)
+    err = capsys.readouterr().err
+    assert "[0/1] node 'waits' stopped after " in err
+    assert ": the run was cancelled" in err
+    assert "Run stopped after " in err
+    assert "0/1 nodes finished (cancelled)." in err
+    assert "Cancelled" not in err  # no internal scope id
 
 
 def test_progress_and_on_event_together():

@@ -113,7 +113,11 @@ def _node_failed(watch: Any, exc: BaseException, resume: str) -> None:
             err=True,
         )
     elif watch.resume_from is not None:
-        click.echo("No node finished: run the same command again.", err=True)
+        click.echo(
+            "No node finished, so there is nothing to resume from: fix the error "
+            "and run the same command again.",
+            err=True,
+        )
 
 
 #: Where the engine's own frames come from: left out of a node's traceback.

@@ -9,6 +9,7 @@ bar is drawn; without it a terminal gets the plain lines too.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
 from typing import TYPE_CHECKING, Any, TextIO
@@ -71,7 +72,10 @@ class ProgressObserver:
             self._running.pop(name, None)
             self._show_running()
             self._line(
-                f"{self._count()} node '{name}' failed after "
+                f"{self._count()} node '{name}' stopped after "
+                f"{_seconds(event.duration)}: the run was cancelled"
+                if _cancelled(event.error)
+                else f"{self._count()} node '{name}' failed after "
                 f"{_seconds(event.duration)}: {error_line(event.error)}"
             )
         elif kind == "node_retrying":
@@ -86,8 +90,11 @@ class ProgressObserver:
             )
         elif kind == "run_failed":
             self._line(
-                f"Run failed after {_seconds(event.duration)}: {self._count(bare=True)} "
-                f"nodes finished ({error_line(event.error)})."
+                f"Run stopped after {_seconds(event.duration)}: "
+                f"{self._count(bare=True)} nodes finished (cancelled)."
+                if _cancelled(event.error)
+                else f"Run failed after {_seconds(event.duration)}: "
+                f"{self._count(bare=True)} nodes finished ({error_line(event.error)})."
             )
 
     def close(self) -> None:
@@ -213,3 +220,15 @@ def _seconds(value: float | None) -> str:
     if value is None:
         return "?"
     return f"{value:.3g} s" if value < 10 else f"{value:.1f} s"
+
+
+def _cancelled(error: BaseException | None) -> bool:
+    """Whether a node ended because the run was cancelled (its deadline, the
+    caller, another node's failure), not by an error of its own: asyncio's or
+    trio's cancellation, whose message is an internal scope id."""
+    if isinstance(error, asyncio.CancelledError):
+        return True
+    return (
+        type(error).__module__.startswith("trio")
+        and type(error).__name__ == "Cancelled"
+    )
