@@ -18,6 +18,7 @@ from dagloop.runner._errors import (
     WorkerProcessError,
 )
 from dagloop.runner._events import EventKind, RunEvent
+from dagloop.runner._quota import RateLimit
 from dagloop.runner._stream import RunStream
 from dagloop.runner.dask_runner import DaskRunner
 from dagloop.runner.parallel_runner import ParallelRunner
@@ -33,6 +34,7 @@ __all__ = [
     "NodeTimeoutError",
     "ParallelRunner",
     "ProcessTransferError",
+    "RateLimit",
     "RunEvent",
     "RunStream",
     "RunTimeoutError",

@@ -13,14 +13,17 @@ nodes, whose I/O and hooks stay in the parent): for each input
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import logging
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import cycle
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
+import httpx
 
 from dagloop.io import _async
 from dagloop.io.memory_dataset import _without_copies
@@ -35,11 +38,12 @@ from dagloop.runner._events import Attempt, RunEvents, _attempt
 _logger = logging.getLogger("dagloop.runner")
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Mapping
 
     from dagloop.pipeline.node import Node
     from dagloop.runner._hooks import HookCaller
     from dagloop.runner._placement import Placement, Placements
+    from dagloop.runner._quota import RateLimit
 
 
 class CatalogIO:
@@ -112,6 +116,15 @@ class RunContext:
     is_async: bool
     #: The run's event stream, or ``None`` when nobody listens (the hot path).
     events: RunEvents | None = None
+    #: Per tag, the quotas each attempt of its nodes takes a start from.
+    rates: Mapping[str, tuple[RateLimit, ...]] = field(default_factory=dict)
+
+    def quotas(self, node: Node) -> tuple[RateLimit, ...]:
+        """The quotas ``node``'s attempts draw from, in tag order (none, mostly)."""
+        rates = self.rates
+        if not rates:
+            return ()
+        return tuple(q for tag in sorted(rates.keys() & node._tags) for q in rates[tag])
 
 
 def _check_generator(node: Node) -> None:
@@ -356,9 +369,14 @@ async def _call(
     node._start(inputs)
     try:
         args, kwargs = node._call_arguments(inputs)
+        quotas = ctx.quotas(node)
         if node.retries:
-            outputs = await _call_with_retries(node, args, kwargs, place, ctx.events)
+            outputs = await _call_with_retries(
+                node, args, kwargs, place, ctx.events, quotas
+            )
         else:
+            for quota in quotas:
+                await quota.acquire()
             outputs = await place.attempt(node, args, kwargs)
     except Exception as exc:
         node._log_failure(exc)
@@ -390,16 +408,22 @@ async def _call_with_retries(
     kwargs: dict[str, Any],
     place: Placement,
     events: RunEvents | None,
+    quotas: tuple[RateLimit, ...] = (),
 ) -> dict[str, Any]:
     """Call the function until it succeeds or its retries are used up.
 
     Only the call is repeated: inputs are loaded once, and outputs are saved once,
-    after the attempt that succeeded.
+    after the attempt that succeeded. Each attempt takes a start from the
+    node's quotas. A failure carrying ``Retry-After`` (an HTTP 429 or 503) waits
+    what the server asked (at most ``RETRY_AFTER_MAX`` seconds) instead of the
+    node's backoff.
     """
     controls = node._controls
     attempts = controls.retries + 1
     for attempt in range(1, attempts + 1):
         try:
+            for quota in quotas:
+                await quota.acquire()
             return await place.attempt(node, args, kwargs)
         except _NOT_RETRIED:
             raise
@@ -407,7 +431,12 @@ async def _call_with_retries(
             if attempt == attempts:
                 exc.add_note(f"Node '{node.name}' failed on all {attempts} attempts.")
                 raise
-            delay = controls.delay_before(attempt + 1)
+            asked = retry_after(exc)
+            delay = (
+                controls.delay_before(attempt + 1)
+                if asked is None
+                else min(asked, RETRY_AFTER_MAX)
+            )
             _logger.warning(
                 "Node '%s' failed on attempt %d of %d (%r); retrying in %g s.",
                 node.name,
@@ -424,6 +453,37 @@ async def _call_with_retries(
             else:
                 await slot.wait_outside(delay)
     raise AssertionError("unreachable")  # the loop returns or raises
+
+
+#: The longest a retry waits for a server's ``Retry-After``, in seconds: a
+#: longer one is cut to this (a server asking for an hour would otherwise hold
+#: the run that long).
+RETRY_AFTER_MAX = 60.0
+
+
+def retry_after(error: BaseException) -> float | None:
+    """The seconds ``error`` asks a retry to wait, or ``None``: an HTTP 429 or
+    503 response's ``Retry-After`` (seconds, or an HTTP date), as carried by
+    ``httpx.HTTPStatusError``; or an exception's own ``retry_after`` (seconds),
+    for other clients."""
+    own = getattr(error, "retry_after", None)
+    if isinstance(own, int | float) and not isinstance(own, bool):
+        return max(0.0, float(own))
+    response = getattr(error, "response", None)
+    if not isinstance(error, httpx.HTTPStatusError) or response is None:
+        return None
+    if response.status_code not in (429, 503):
+        return None
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
 
 
 def _hook_args(ctx: RunContext) -> dict[str, Any]:

@@ -58,6 +58,7 @@ from dagloop.runner._placement import (
     check_picklable,
 )
 from dagloop.runner._progress import ProgressObserver
+from dagloop.runner._quota import RateLimit
 from dagloop.runner._resume import (  # noqa: F401  (importable from here, as in Kedro)
     _build_node_children_map,
     _determine_nodes_to_run,
@@ -175,9 +176,13 @@ class AbstractRunner(ABC):
             max_concurrency: At most this many ``async def`` nodes in flight at
                 once (default: as many as are ready). Sync nodes are bounded by
                 the runner's ``max_workers`` instead.
-            limits: Per-tag concurrency limits, e.g. ``{"api": 4, "db": 1}``: at
+            limits: Per-tag limits. An int, e.g. ``{"api": 4, "db": 1}``: at
                 most that many nodes carrying the tag run at once (a node with
-                several limited tags holds a slot of each). In-process, per run.
+                several limited tags holds a slot of each; per run). A
+                :class:`RateLimit`, e.g. ``{"api": RateLimit(10, per=1)}``: at
+                most that many attempts of such nodes start in any window of
+                ``per`` seconds, shared by every run given the same object. Both
+                for one tag: ``{"api": (4, RateLimit(10))}``.
             pool: The warm worker processes process nodes run in (default: the
                 interpreter's shared pool, see ``WorkerPool``).
 
@@ -199,15 +204,18 @@ class AbstractRunner(ABC):
         self._max_concurrency = max_concurrency
         if limits is not None and not isinstance(limits, Mapping):
             raise TypeError(
-                f"limits should map tags to positive ints, like {{'api': 4}}; "
+                f"limits should map tags to positive ints or RateLimits, like "
+                f"{{'api': 4}} or {{'api': (4, RateLimit(10))}}; "
                 f"got {type(limits).__name__} {limits!r}"
             )
-        self._limits = dict(limits or {})
-        for tag, limit in self._limits.items():
-            if not _positive_int(limit):
-                raise ValueError(
-                    f"The limit for tag '{tag}' should be a positive int, got {limit!r}"
-                )
+        #: Per tag: how many nodes may run at once (``{"api": 4}``).
+        self._limits: dict[str, int] = {}
+        #: Per tag: the quotas its nodes' starts draw from (``RateLimit``).
+        self._rates: dict[str, tuple[RateLimit, ...]] = {}
+        for tag, given in (limits or {}).items():
+            self._limits, self._rates = _add_limit(
+                tag, given, self._limits, self._rates
+            )
 
     @property
     def _logger(self) -> logging.Logger:
@@ -419,10 +427,11 @@ class AbstractRunner(ABC):
             raise ValueError(
                 f"timeout should be a positive number of seconds (or None), got {timeout!r}"
             )
-        if not self._limits:
+        limited = self._limits.keys() | self._rates.keys()
+        if not limited:
             return pipeline, hook_nodes
         used = set().union(*(n.tags for n in pipeline.nodes))
-        unused = sorted(set(self._limits) - used)
+        unused = sorted(limited - used)
         if unused:
             warnings.warn(
                 f"No node carries the limited tag(s) {unused}: their limits have no "
@@ -592,6 +601,7 @@ class AbstractRunner(ABC):
             run_id=request.run_id,
             is_async=self._is_async,
             events=request.events,
+            rates=self._rates,
         )
         scheduler = Scheduler(
             pipeline,
@@ -728,6 +738,33 @@ class AbstractRunner(ABC):
             len(pipeline.nodes) - len(set(done)),
             ",".join(_resume_from(pipeline, done, catalog)),
         )
+
+
+def _add_limit(
+    tag: str,
+    given: Any,
+    limits: dict[str, int],
+    rates: dict[str, tuple[RateLimit, ...]],
+) -> tuple[dict[str, int], dict[str, tuple[RateLimit, ...]]]:
+    """Add ``limits=``'s entry for ``tag``: an int, a ``RateLimit``, or a tuple
+    or list of them (at most one int).
+
+    Raises:
+        ValueError: For anything else, naming the tag.
+    """
+    parts = list(given) if isinstance(given, tuple | list) else [given]
+    counts = [p for p in parts if not isinstance(p, RateLimit)]
+    if len(counts) > 1 or not all(_positive_int(c) for c in counts) or not parts:
+        raise ValueError(
+            f"The limit for tag '{tag}' should be a positive int, a RateLimit, or "
+            f"both in a tuple like (4, RateLimit(10)); got {given!r}"
+        )
+    if counts:
+        limits = {**limits, tag: counts[0]}
+    quotas = tuple(p for p in parts if isinstance(p, RateLimit))
+    if quotas:
+        rates = {**rates, tag: quotas}
+    return limits, rates
 
 
 def _resume_from(pipeline: Pipeline, done: Iterable[Node], catalog: Any) -> list[str]:
