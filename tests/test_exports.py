@@ -103,7 +103,7 @@ def test_importing_dagloop_imports_no_optional_dependency():
     import sys
 
     optional = ["rich", "distributed", "dask", "opentelemetry", "typer", "click"]
-    optional += ["kedro", "kedro_datasets", "fsspec", "s3fs"]
+    optional += ["kedro", "kedro_datasets", "fsspec", "s3fs", "omegaconf", "yaml"]
     code = (
         "import sys, dagloop, dagloop.io, dagloop.pipeline, dagloop.runner\n"
         f"print([m for m in {optional!r} if m in sys.modules])\n"

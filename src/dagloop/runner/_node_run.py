@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import email.utils
 import logging
+import sys
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
@@ -23,7 +24,6 @@ from itertools import cycle
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
-import httpx
 
 from dagloop.io import _async
 from dagloop.io.memory_dataset import _without_copies
@@ -469,8 +469,13 @@ def retry_after(error: BaseException) -> float | None:
     own = getattr(error, "retry_after", None)
     if isinstance(own, int | float) and not isinstance(own, bool):
         return max(0.0, float(own))
+    # Imported by whoever raised an httpx error: importing httpx here would
+    # import its command line's click and rich, optional to dagloop.
+    httpx = sys.modules.get("httpx")
     response = getattr(error, "response", None)
-    if not isinstance(error, httpx.HTTPStatusError) or response is None:
+    if httpx is None or not isinstance(error, httpx.HTTPStatusError):
+        return None
+    if response is None:
         return None
     if response.status_code not in (429, 503):
         return None
