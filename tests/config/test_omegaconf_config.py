@@ -241,3 +241,39 @@ def test_it_still_works_after_kedros_loader_replaced_the_resolvers(
     assert OmegaConfigLoader(project / "conf")["credentials"] == {
         "db": {"user": "nobody"}
     }
+
+
+@pytest.mark.parametrize(
+    "spelling", ["${oc.env:HOME}", "${ oc.env:HOME}", "${oc.env :HOME}"]
+)
+def test_oc_env_is_refused_outside_credentials_however_spelled(
+    project: Path, spelling: str
+) -> None:
+    write(project, {"conf/base/parameters_env.yml": f"home: {spelling}\n"})
+    with pytest.raises(BadConfigException, match="only supported for credentials"):
+        OmegaConfigLoader(project / "conf")["parameters"]
+
+
+def test_two_parameter_files_may_add_keys_to_one_mapping(project: Path) -> None:
+    # As Kedro: for parameters, only the same nested key twice is a duplicate.
+    write(project, {"conf/base/parameters_more.yml": "model:\n  depth: 3\n"})
+    assert OmegaConfigLoader(project / "conf")["parameters"]["model"] == {
+        "rate": 0.1,
+        "layers": [8, 4],
+        "options": {"seed": 1, "fast": False},
+        "depth": 3,
+    }
+    write(project, {"conf/base/parameters_clash.yml": "model:\n  rate: 0.9\n"})
+    with pytest.raises(BadConfigException, match=r"Duplicate keys .*: model\.rate"):
+        OmegaConfigLoader(project / "conf")["parameters"]
+
+
+def test_a_kedro_loader_in_the_same_process_keeps_working(project: Path) -> None:
+    # OmegaConf's resolvers are process-wide: dagloop's are in place only while
+    # it resolves, and Kedro's are put back after.
+    kedro = _kedro(project, None, {"split": 0.9})
+    assert OmegaConfigLoader(project / "conf")["catalog"]["cars"]["filepath"] == (
+        "data/01_raw/cars.csv"
+    )
+    assert kedro["catalog"]["cars"]["filepath"] == "data/01_raw/cars.csv"
+    assert kedro["parameters"]["split"] == 0.9  # its own runtime params

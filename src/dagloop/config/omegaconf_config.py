@@ -18,12 +18,14 @@ rest of ``model`` when ``conf/local`` redefines it; dagloop never does).
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator, Mapping
-from contextvars import ContextVar
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omegaconf import OmegaConf
+from omegaconf.basecontainer import BaseContainer
 from omegaconf.errors import OmegaConfBaseException
 from omegaconf.resolvers import oc
 from yaml.error import MarkedYAMLError
@@ -41,7 +43,6 @@ DEFAULT_PATTERNS: dict[str, list[str]] = {
     "globals": ["globals.yml"],
 }
 _SUFFIXES = frozenset({".yml", ".yaml", ".json"})
-_ENV_RESOLVER = "${oc.env:"
 
 
 class MissingConfigException(Exception):
@@ -53,16 +54,16 @@ class BadConfigException(Exception):
     an interpolation that does not resolve."""
 
 
-#: What the ``globals`` and ``runtime_params`` resolvers read while one loader
-#: resolves a folder (OmegaConf's resolvers are process-wide; this keeps two
-#: loaders, in two threads or two requests, apart).
-_scope: ContextVar[Mapping[str, Mapping[str, Any]]] = ContextVar("dagloop_config")
 _NO_DEFAULT = object()
+#: OmegaConf's resolvers are process-wide; one folder resolves at a time, with
+#: dagloop's in place, and the ones registered before are put back after.
+_RESOLVING = threading.Lock()
+_OURS = ("globals", "runtime_params", "oc.env")
 
 
-def _resolver(kind: str) -> Any:
+def _resolver(kind: str, scope: Mapping[str, Mapping[str, Any]]) -> Any:
     def resolve(key: str, default: Any = _NO_DEFAULT) -> Any:
-        value: Any = _scope.get({}).get(kind, {})
+        value: Any = scope[kind]
         for part in key.split("."):
             if not isinstance(value, Mapping) or part not in value:
                 if default is _NO_DEFAULT:
@@ -77,13 +78,33 @@ def _resolver(kind: str) -> Any:
     return resolve
 
 
-def _install_resolvers() -> None:
-    """Register dagloop's resolvers (again: another loader, Kedro's, may have
-    replaced them since), and ``oc.env``, which Kedro's loader removes."""
-    for kind in ("globals", "runtime_params"):
-        _register(kind, _resolver(kind), replace=True)
-    if not OmegaConf.has_resolver("oc.env"):
-        _register("oc.env", oc.env)
+@contextmanager
+def _our_resolvers(
+    scope: Mapping[str, Mapping[str, Any]], allow_env: bool
+) -> Iterator[None]:
+    """dagloop's ``globals`` and ``runtime_params`` (reading ``scope``) and,
+    for credentials only, ``oc.env``, in OmegaConf's registry while the block
+    resolves; whatever was there before (another loader's, Kedro's) after.
+
+    OmegaConf has no public way to save and restore a resolver: this reads
+    and writes its registry, ``BaseContainer._resolvers``, directly.
+    """
+    table: dict[str, Any] = BaseContainer._resolvers
+    with _RESOLVING:
+        saved = {name: table.get(name) for name in _OURS}
+        try:
+            for kind in ("globals", "runtime_params"):
+                _register(kind, _resolver(kind, scope), replace=True)
+            table.pop("oc.env", None)
+            if allow_env:
+                _register("oc.env", oc.env)
+            yield
+        finally:
+            for name, resolver in saved.items():
+                if resolver is None:
+                    table.pop(name, None)
+                else:
+                    table[name] = resolver
 
 
 def _register(name: str, resolver: Any, replace: bool = False) -> None:
@@ -206,29 +227,24 @@ class OmegaConfigLoader(Mapping[str, dict[str, Any]]):
         self, key: str, folder: Path, scope: Mapping[str, Mapping[str, Any]]
     ) -> dict[str, Any]:
         files = {path: _read(path) for path in self._files(key, folder)}
-        _check_duplicates(files)
+        _check_duplicates(files, nested=key == "parameters")
         sources = self._sources.setdefault(key, {})
         for path, config in files.items():
             sources.update(dict.fromkeys(map(str, config), path))
-        if key != "credentials":
-            for path, config in files.items():
-                if _ENV_RESOLVER in OmegaConf.to_yaml(config):
-                    raise BadConfigException(
-                        f"{path}: the `oc.env` resolver is only supported for "
-                        f"credentials; move the value to credentials.yml, or pass "
-                        f"it with --params and ${{runtime_params:...}}."
-                    )
         if not files:
             return {}
-        _install_resolvers()
-        token = _scope.set(scope)
         try:
-            resolved = _to_dict(OmegaConf.merge(*files.values()))
+            with _our_resolvers(scope, allow_env=key == "credentials"):
+                resolved = _to_dict(OmegaConf.merge(*files.values()))
         except OmegaConfBaseException as exc:
             names = ", ".join(str(path) for path in files)
+            if "oc.env" in str(exc):
+                raise BadConfigException(
+                    f"{key} in {names}: the `oc.env` resolver is only supported "
+                    f"for credentials; move the value to credentials.yml, or pass "
+                    f"it with --params and ${{runtime_params:...}}."
+                ) from exc
             raise BadConfigException(f"{key} in {names}: {exc}") from exc
-        finally:
-            _scope.reset(token)
         if key == "parameters":  # Kedro keeps them there: params:_defaults
             return resolved
         return {k: v for k, v in resolved.items() if not str(k).startswith("_")}
@@ -280,25 +296,37 @@ def _read(path: Path) -> Any:
     return config
 
 
-def _check_duplicates(files: Mapping[Path, Any]) -> None:
-    """Two files of one folder must not define the same top-level key.
+def _check_duplicates(files: Mapping[Path, Any], *, nested: bool) -> None:
+    """Two files of one folder must not define the same key: the same
+    top-level key, or for parameters (``nested``), the same nested key (two
+    files may add different keys to one mapping, as in Kedro).
 
     Raises:
         BadConfigException: Naming both files and the keys.
     """
     seen: dict[str, Path] = {}
     for path, config in files.items():
+        keys = _leaf_keys(OmegaConf.to_container(config)) if nested else config
         clashes: dict[Path, list[str]] = {}
-        for name in config:
-            if str(name).startswith("_"):
+        for name in map(str, keys):
+            if name.startswith("_"):
                 continue
             if name in seen:
-                clashes.setdefault(seen[name], []).append(str(name))
-            seen.setdefault(str(name), path)
-        for first, keys in clashes.items():
+                clashes.setdefault(seen[name], []).append(name)
+            seen.setdefault(name, path)
+        for first, names in clashes.items():
             raise BadConfigException(
-                f"Duplicate keys found in {first} and {path}: {', '.join(sorted(keys))}"
+                f"Duplicate keys found in {first} and {path}: {', '.join(sorted(names))}"
             )
+
+
+def _leaf_keys(config: Any, parent: str = "") -> list[str]:
+    """Every key path to a value that is not a mapping: ``model.rate``."""
+    keys = []
+    for key, value in config.items():
+        path = f"{parent}.{key}" if parent else str(key)
+        keys.extend(_leaf_keys(value, path) if isinstance(value, dict) else [path])
+    return keys
 
 
 def _to_dict(config: Any) -> dict[str, Any]:
