@@ -6,6 +6,8 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
+import pytest
+
 import dagloop
 from tests.cli._project import (
     CATALOG,
@@ -190,3 +192,19 @@ def test_python_m_dagloop_help_lists_the_commands(tmp_path: Path) -> None:
     assert result.out.startswith("Usage: dagloop [OPTIONS] COMMAND [ARGS]...")
     commands = result.out.split("Commands:\n")[1].splitlines()
     assert [line.split()[0] for line in commands] == ["list", "new", "run", "viz"]
+
+
+@pytest.mark.parametrize("missing", ["click", "omegaconf"])
+def test_without_the_cli_extra_the_command_says_what_to_install(missing: str) -> None:
+    code = (
+        f"import sys; sys.modules[{missing!r}] = None\n"
+        "from dagloop.cli import main\n"
+        "main(['run'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"dagloop's command line needs {missing}: pip install 'dagloop[cli]'"
+    )

@@ -16,6 +16,7 @@ __all__ = ["main"]
 def main(argv: list[str] | None = None) -> None:
     """Run the ``dagloop`` command with ``argv`` (default: ``sys.argv[1:]``)."""
     try:
+        from dagloop.cli import _errors
         from dagloop.cli._app import cli
     except ImportError as exc:
         if exc.name not in ("click", "omegaconf", "yaml"):
@@ -25,4 +26,5 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         raise SystemExit(2) from None
+    _errors.OWN_PROCESS = argv is None  # the console script, python -m dagloop
     cli.main(args=argv, prog_name="dagloop")

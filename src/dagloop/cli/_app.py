@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 import dagloop
+import dagloop.config  # OmegaConf: when missing, main() says what to install
 from dagloop._text import error_line
 from dagloop.cli._errors import user_errors
 from dagloop.framework.project import Project
@@ -48,13 +49,14 @@ def _params(
     dot-list, as Kedro parses it); dotted keys nest."""
     from omegaconf import OmegaConf
 
-    items = _split_node_names(value)  # a list value ([a,b]) keeps its commas
-    for item in items:
-        key, equals, _ = item.partition("=")
+    items = []
+    for item in _split_node_names(value):  # a list value ([a,b]) keeps its commas
+        key, equals, rest = item.partition("=")
         if not equals:
             raise click.BadParameter(f"'{item}' must be KEY=VALUE")
         if not key.strip():
             raise click.BadParameter(f"'{item}' has an empty key")
+        items.append(f"{key.strip()}={rest}")
     container = OmegaConf.to_container(OmegaConf.from_dotlist(items))
     assert isinstance(container, dict)
     return {str(k): v for k, v in container.items()}
@@ -303,11 +305,13 @@ def new(name: str, directory: Path) -> None:
 def _configure_logging(verbose: bool) -> None:
     """Warnings (INFO with ``-v``) from dagloop on standard error; the runner's
     resume hint is left out, since the command prints it itself."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_not_the_resume_hint)
     root = logging.getLogger()
-    root.addHandler(handler)
+    if not any(getattr(h, "dagloop_cli", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(_not_the_resume_hint)
+        handler.dagloop_cli = True  # type: ignore[attr-defined]  # added once
+        root.addHandler(handler)
     root.setLevel(logging.WARNING)
     logging.getLogger("dagloop").setLevel(logging.INFO if verbose else logging.WARNING)
 

@@ -11,6 +11,7 @@ traceback of a user's error too.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import sys
@@ -61,6 +62,7 @@ def user_errors(
         raise
     except KeyboardInterrupt:
         click.echo("Interrupted: the run was stopped.", err=True)
+        _exit_if_threads_remain(INTERRUPTED)
         raise SystemExit(INTERRUPTED) from None
     except Exception as exc:
         # Before a node's failure: the nodes the deadline cancelled failed too.
@@ -70,6 +72,7 @@ def user_errors(
             raise SystemExit(RUN_FAILED) from None
         if watch is not None and watch.failed is not None:
             _node_failed(watch, exc, resume)
+            _exit_if_threads_remain(RUN_FAILED, say=False)
             raise SystemExit(RUN_FAILED) from None
         if os.environ.get("DAGLOOP_TRACEBACK"):
             traceback.print_exception(exc)
@@ -77,19 +80,32 @@ def user_errors(
         raise SystemExit(USER_ERROR) from None
 
 
-def _exit_if_threads_remain(status: int) -> None:
-    """Exit now if a node's thread outlived the run's deadline.
+#: Set by the console script (``main()`` with no arguments): this process is
+#: the command's own, which may end at once. Code calling ``main(argv)`` in
+#: its own process is never ended under it.
+OWN_PROCESS = False
+
+
+def _exit_if_threads_remain(status: int, *, say: bool = True) -> None:
+    """Exit now if a node's thread outlived the run (its deadline, a failure
+    or Ctrl-C stopped it).
 
     A thread cannot be interrupted: the run abandoned it, and the interpreter
     would wait for it to return before exiting, however long that takes.
+    Worker processes need no waiting: they end with their parent.
     """
+    if not OWN_PROCESS:
+        return
     main = threading.main_thread()
-    if any(t is not main and not t.daemon for t in threading.enumerate()):
-        click.echo(
-            "A node still running in a thread cannot be stopped: exiting without "
-            "waiting for it.",
-            err=True,
-        )
+    left = [t.name for t in threading.enumerate() if t is not main and not t.daemon]
+    if left:
+        if say:
+            click.echo(
+                f"Exiting without waiting for the threads the run left "
+                f"({', '.join(left)}): a node's code in a thread cannot be stopped.",
+                err=True,
+            )
+        logging.shutdown()  # flush the log handlers, as a normal exit would
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)

@@ -31,7 +31,7 @@ def create_project(name: str, directory: Path) -> Path:
         ProjectExistsError: When the folder exists and is not empty.
     """
     package = re.sub(r"[^0-9a-zA-Z_]", "_", name).lower()
-    if not package or package[0].isdigit() or keyword.iskeyword(package):
+    if not re.fullmatch(r"[A-Za-z][\w-]*", name) or keyword.iskeyword(package):
         raise ValueError(
             f"'{name}' cannot name a project: use letters, digits, '-' and '_', "
             f"starting with a letter (its package would be '{package}')"

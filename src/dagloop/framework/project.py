@@ -92,7 +92,9 @@ class Project:
         parameter as a ``params:`` dataset (as Kedro's context adds them).
 
         For a ``ParallelRunner`` it is a ``SharedMemoryDataCatalog``, as
-        Kedro's session makes it: that runner requires one.
+        Kedro's session makes it: that runner requires one. A relative local
+        ``filepath`` is taken from the project's folder, as Kedro's context
+        takes it, wherever the process runs from.
 
         Raises:
             BadConfigException: For configuration that cannot be read.
@@ -105,7 +107,7 @@ class Project:
             else DataCatalog
         )
         catalog = catalog_class.from_config(
-            self.config["catalog"],
+            _absolute_paths(self.config["catalog"], self.root),
             self.config["credentials"],
             load_versions=dict(load_versions or {}),
         )
@@ -197,10 +199,29 @@ class Project:
         return found
 
     def _import(self, module_name: str, what: str) -> Any:
-        """Import ``module_name`` with the project's folders on ``sys.path``."""
-        for folder in (self.root / "src", self.root):
-            if folder.is_dir() and str(folder) not in sys.path:
+        """Import ``module_name`` with the project's ``src/`` and folder first
+        on ``sys.path`` (and left there: worker processes import the nodes'
+        functions from the same place).
+
+        Raises:
+            ProjectError: When the module is missing, or already imported from
+                outside this project (another project with the same package
+                name, in this process).
+        """
+        for folder in (self.root, self.root / "src"):  # src/ ends up first
+            if folder.is_dir():
+                if str(folder) in sys.path:
+                    sys.path.remove(str(folder))
                 sys.path.insert(0, str(folder))
+        top = sys.modules.get(module_name.partition(".")[0])
+        where = getattr(top, "__file__", None)
+        if where and not _under(self.root, where) and _under_any_project(where):
+            raise ProjectError(
+                f"Cannot import {what} from {self.root}: a package named "
+                f"'{module_name.partition('.')[0]}' is already imported from "
+                f"{Path(where).parent}, in this process. Give the projects' "
+                f"packages different names, or run each in its own process."
+            )
         try:
             return importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -245,6 +266,43 @@ class Project:
 
 
 _STDLIB = sysconfig.get_paths()["stdlib"]
+
+
+def _absolute_paths(config: Any, root: Path) -> Any:
+    """``config`` with every relative local ``filepath`` made absolute under
+    ``root`` (remote URLs, absolute paths and patterns' placeholders kept)."""
+    if isinstance(config, dict):
+        return {
+            key: (
+                _absolute(value, root)
+                if key == "filepath" and isinstance(value, str)
+                else _absolute_paths(value, root)
+            )
+            for key, value in config.items()
+        }
+    if isinstance(config, list):
+        return [_absolute_paths(item, root) for item in config]
+    return config
+
+
+def _absolute(filepath: str, root: Path) -> str:
+    if (
+        re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", filepath)
+        or Path(filepath).is_absolute()
+    ):
+        return filepath
+    return (root / filepath).as_posix()
+
+
+def _under(root: Path, file: str) -> bool:
+    return Path(file).resolve().is_relative_to(root)
+
+
+def _under_any_project(file: str) -> bool:
+    """Whether ``file`` is a project's own code (not an installed package)."""
+    return "site-packages" not in Path(file).parts and "dist-packages" not in (
+        Path(file).parts
+    )
 
 
 def _importing(module_name: str, what: str, exc: Exception) -> str:
