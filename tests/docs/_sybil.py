@@ -119,6 +119,11 @@ def leave_document(namespace: dict[str, Any]) -> None:
     root.setLevel(saved.root_level)
     root.handlers[:] = saved.root_handlers
     _reset_tracer_provider()
+    # Modules a block imported from its temporary folder (a project that
+    # `dagloop new` made there): gone with the folder.
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(saved.tmp.name):
+            del sys.modules[name]
     saved.tmp.cleanup()
 
 
