@@ -27,4 +27,5 @@ def main(argv: list[str] | None = None) -> None:
         )
         raise SystemExit(2) from None
     _errors.OWN_PROCESS = argv is None  # the console script, python -m dagloop
-    cli.main(args=argv, prog_name="dagloop")
+    args = sys.argv[1:] if argv is None else list(argv)
+    cli.main(args=args, prog_name="dagloop", obj=args)  # obj: the resume hint's

@@ -174,7 +174,8 @@ def run(
         chosen = project.runner(runner, **options)
         catalog = project.catalog(load_versions, runner=chosen)
     watch = _RunWatch()
-    with user_errors(project, watch=watch, resume=_resume_command(sys.argv)):
+    typed = click.get_current_context().find_root().obj or sys.argv[1:]
+    with user_errors(project, watch=watch, resume=_resume_command(typed)):
         chosen.run(
             pipeline,
             catalog,
@@ -201,10 +202,11 @@ class _RunWatch:
 
 
 def _resume_command(argv: list[str]) -> str:
-    """The command as typed, without its own node-selection options."""
-    skip = {"--from-nodes", "--nodes", "-n", "--to-nodes"}
+    """The command as typed (its arguments, ``argv``) without ``--from-nodes``,
+    which the hint gives anew; other selections still apply together."""
+    skip = {"--from-nodes"}
     kept: list[str] = []
-    args = iter(argv[1:])
+    args = iter(argv)
     for arg in args:
         name = arg.split("=", 1)[0]
         if name in skip:
