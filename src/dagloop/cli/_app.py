@@ -13,9 +13,8 @@ import click
 
 import dagloop
 import dagloop.config  # OmegaConf: when missing, main() says what to install
-from dagloop._text import error_line
 from dagloop.cli._errors import user_errors
-from dagloop.framework.project import Project
+from dagloop.framework.project import Project, dataset_class, where_it_runs
 
 if TYPE_CHECKING:
     from dagloop.pipeline import Pipeline
@@ -228,34 +227,11 @@ def list_(pipeline_spec: str | None, conf_source: Path, env: str | None) -> None
     click.echo(f"Nodes ({len(pipeline.nodes)}):")
     for node in pipeline.nodes:
         tags = f"  tags: {', '.join(sorted(node.tags))}" if node.tags else ""
-        click.echo(f"  {node.name}  [{_where(node)}]{tags}")
+        click.echo(f"  {node.name}  [{where_it_runs(node)}]{tags}")
     names = sorted(pipeline.datasets())
     click.echo(f"Datasets ({len(names)}):")
     for name in names:
-        click.echo(f"  {name}  {_dataset_type(catalog, name)}")
-
-
-def _where(node: Any) -> str:
-    if node.is_async:
-        return "async, on the event loop"
-    if node.executor:
-        return str(node.executor)
-    return "the runner's choice"
-
-
-def _dataset_type(catalog: Any, name: str) -> str:
-    if name == "parameters" or name.startswith("params:"):
-        return "parameters"
-    if name not in catalog:
-        return "MemoryDataset (not in the catalog)"
-    try:
-        dataset = catalog[name]
-    except Exception as exc:  # shown, not raised: list what can be listed
-        # The entry's own type: get_type would import it, and fail the same way.
-        configured = catalog.config_resolver.resolve_pattern(name).get("type")
-        return f"{configured} (cannot be built: {error_line(exc.__cause__ or exc)})"
-    cls = type(dataset)
-    return f"{cls.__module__}.{cls.__qualname__}"
+        click.echo(f"  {name}  {dataset_class(catalog, name)}")
 
 
 @cli.command()

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagloop
 import dagloop.runner
+from dagloop._text import error_line
 from dagloop.io import DataCatalog, SharedMemoryDataCatalog
 from dagloop.pipeline import Pipeline
 from dagloop.utils import load_obj
@@ -32,7 +33,13 @@ if TYPE_CHECKING:
 
     from dagloop.config import OmegaConfigLoader
 
-__all__ = ["Project", "ProjectError", "parameter_inputs"]
+__all__ = [
+    "Project",
+    "ProjectError",
+    "dataset_class",
+    "parameter_inputs",
+    "where_it_runs",
+]
 
 
 class ProjectError(Exception):
@@ -248,21 +255,60 @@ class Project:
                 not take.
         """
         runner_class = _runner_class(name)
-        try:
-            return runner_class(**options)
-        except TypeError as exc:
-            unexpected = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
-            if unexpected is None:
-                raise
-            raise ProjectError(
-                f"{runner_class.__name__} takes no '{unexpected.group(1)}' option"
-                + (
-                    ": it runs one node at a time (ThreadRunner and ParallelRunner "
-                    "take max_workers)"
-                    if runner_class is dagloop.runner.SequentialRunner
-                    else ""
+        for option in options:
+            if not _accepts(runner_class, option):
+                raise ProjectError(
+                    f"{runner_class.__name__} takes no '{option}' option"
+                    + (
+                        ": it runs one node at a time (ThreadRunner and "
+                        "ParallelRunner take max_workers)"
+                        if runner_class is dagloop.runner.SequentialRunner
+                        else ""
+                    )
                 )
-            ) from exc
+        return runner_class(**options)
+
+
+def _accepts(cls: type, option: str) -> bool:
+    """Whether ``cls(option=...)`` is accepted: its ``__init__`` or, through
+    ``**kwargs``, a base class's names the parameter."""
+    for klass in cls.__mro__:
+        init = vars(klass).get("__init__")
+        if init is None:
+            continue
+        parameters = inspect.signature(init).parameters
+        if option in parameters:
+            return True
+        if not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+            return False
+    return False
+
+
+def where_it_runs(node: Any) -> str:
+    """Where a node runs, as ``dagloop list`` says it: on the event loop for
+    ``async def``, its ``executor=``, or wherever the runner puts it."""
+    if node.is_async:
+        return "async, on the event loop"
+    if node.executor:
+        return str(node.executor)
+    return "the runner's choice"
+
+
+def dataset_class(catalog: Any, name: str) -> str:
+    """The class ``catalog`` gives dataset ``name`` (built to know it, since a
+    short type's class depends on the entry), or why it cannot be built."""
+    if name == "parameters" or name.startswith("params:"):
+        return "parameters"
+    if name not in catalog:
+        return "MemoryDataset (not in the catalog)"
+    try:
+        dataset = catalog[name]
+    except Exception as exc:  # described, not raised: list what can be listed
+        # The entry's own type: get_type would import it, and fail the same way.
+        configured = catalog.config_resolver.resolve_pattern(name).get("type")
+        return f"{configured} (cannot be built: {error_line(exc.__cause__ or exc)})"
+    cls = type(dataset)
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 _STDLIB = sysconfig.get_paths()["stdlib"]
