@@ -310,13 +310,27 @@ class TestNodeDefinition:
         ],
         ids=["function", "partial", "callable"],
     )
-    def test_async_generator_function(self, func):
-        with pytest.raises(TypeError) as excinfo:
-            node(func, "a", "b", name="culprit")
+    def test_async_generator_function_streams(self, func):
+        # Accepted, in every spelling: it produces a stream (a streaming edge).
+        streaming = node(func, "a", "b", name="producer")
+        assert streaming._is_stream
+        assert streaming.is_async
+
+    @pytest.mark.parametrize(
+        ("settings", "outputs", "fix"),
+        [
+            ({"retries": 2}, "b", "drop retries="),
+            ({"timeout": 5}, "b", "drop timeout="),
+            ({}, ["b", "c"], "yield tuples to one output"),
+        ],
+    )
+    def test_a_stream_refuses_what_it_cannot_do(self, settings, outputs, fix):
+        with pytest.raises(ValueError) as excinfo:
+            node(async_generator, "a", outputs, name="culprit", **settings)
         message = full_message(excinfo.value)
         assert "'culprit'" in message
-        assert "async generator" in message
-        assert "return them" in message  # the fix
+        assert "streams" in message
+        assert fix in message
 
     @pytest.mark.parametrize(
         ("setting", "value", "fix"),

@@ -70,7 +70,7 @@ def make_controls(label: str, func: Any, **settings: Any) -> Controls:
             f"Invalid retry_backoff {backoff!r} for node '{label}': use a number >= 1 "
             f"(the factor the delay grows by after each retry)."
         )
-    _reject_async_generator(func, label)
+    _check_stream(func, label, timeout, retries)
     return Controls(executor, timeout, retries, float(delay), float(backoff))
 
 
@@ -93,10 +93,24 @@ def _seconds(value: Any, *, allow_zero: bool) -> bool:
     return _is_number(value) and (value >= 0 if allow_zero else value > 0)
 
 
-def _reject_async_generator(func: Any, label: str) -> None:
-    if is_async_gen_callable(func):
-        raise TypeError(
-            f"Node '{label}' wraps an async generator function, which runners cannot "
-            f"stream to datasets: collect the items and return them, or use a sync "
-            f"generator (its items are saved one by one)."
+def _check_stream(func: Any, label: str, timeout: Any, retries: Any) -> None:
+    """An ``async def`` generator streams its items: it cannot be retried
+    (its items are downstream already) nor timed out as one call.
+
+    Raises:
+        ValueError: Naming the node and the setting to drop.
+    """
+    if not is_async_gen_callable(func):
+        return
+    if retries:
+        raise ValueError(
+            f"Node '{label}' streams (an async generator function): it cannot be "
+            f"retried, since its items have gone downstream; drop retries= or "
+            f"retry inside the function."
+        )
+    if timeout is not None:
+        raise ValueError(
+            f"Node '{label}' streams (an async generator function): it has no "
+            f"single call to time out; drop timeout= or bound each step inside "
+            f"the function (anyio.fail_after)."
         )

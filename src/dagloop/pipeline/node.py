@@ -17,7 +17,11 @@ from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 from dagloop._bridge import run_sync
-from dagloop.pipeline._callables import is_async_callable, unwrap_partial
+from dagloop.pipeline._callables import (
+    is_async_callable,
+    is_async_gen_callable,
+    unwrap_partial,
+)
 from dagloop.pipeline._controls import Executor, make_controls
 from dagloop.pipeline._outputs import split_outputs
 from dagloop.pipeline.transcoding import _strip_transcoding
@@ -142,6 +146,12 @@ class Node:
         self._clear_caches()
         self._validate_unique_outputs()
         self._validate_inputs_differ_from_outputs()
+        if self._is_stream and len(self.outputs) != 1:
+            raise ValueError(
+                f"Node '{self.name}' streams (an async generator function), so it "
+                f"must have exactly one output, not {len(self.outputs)}: yield "
+                f"tuples to one output instead."
+            )
 
     def _clear_caches(self) -> None:
         # Derived values are cached: runners read them per node on the hot path.
@@ -151,6 +161,7 @@ class Node:
         self._cached_is_async: bool | None = None
         self._cached_is_generator: bool | None = None
         self._cached_names: tuple[tuple[str, ...], ...] | None = None
+        self._cached_is_stream: bool | None = None
 
     def _copy(self, **overwrite_params: Any) -> Node:
         """Return a new node built from this one's arguments, some replaced."""
@@ -338,10 +349,19 @@ class Node:
 
     @property
     def is_async(self) -> bool:
-        """Whether the function is a coroutine function (runs on the event loop)."""
+        """Whether the function is a coroutine function, or an async generator
+        function (a stream's producer): it runs on the event loop."""
         if self._cached_is_async is None:
-            self._cached_is_async = is_async_callable(self._func)
+            self._cached_is_async = is_async_callable(self._func) or self._is_stream
         return self._cached_is_async
+
+    @property
+    def _is_stream(self) -> bool:
+        """Whether the function is an async generator function: its one output
+        is a stream, read by its consumers while it runs."""
+        if self._cached_is_stream is None:
+            self._cached_is_stream = is_async_gen_callable(self._func)
+        return self._cached_is_stream
 
     @property
     def _is_generator(self) -> bool:

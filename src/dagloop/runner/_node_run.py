@@ -34,6 +34,7 @@ from dagloop.runner._errors import (
     WorkerProcessError,
 )
 from dagloop.runner._events import Attempt, RunEvents, _attempt
+from dagloop.runner._streams import SAVER
 
 _logger = logging.getLogger("dagloop.runner")
 
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from dagloop.runner._hooks import HookCaller
     from dagloop.runner._placement import Placement, Placements
     from dagloop.runner._quota import RateLimit
+    from dagloop.runner._streams import Stream
 
 
 class CatalogIO:
@@ -118,6 +120,8 @@ class RunContext:
     events: RunEvents | None = None
     #: Per tag, the quotas each attempt of its nodes takes a start from.
     rates: Mapping[str, tuple[RateLimit, ...]] = field(default_factory=dict)
+    #: The run's streaming edges, by dataset name (see ``_streams``).
+    streams: Mapping[str, Stream] = field(default_factory=dict)
 
     def quotas(self, node: Node) -> tuple[RateLimit, ...]:
         """The quotas ``node``'s attempts draw from, in tag order (none, mostly)."""
@@ -248,6 +252,10 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
     # coroutine per dataset.
     names, _, confirms = node._io_names
     inputs: dict[str, Any] = {}
+    streamed: list[str] = []
+    if ctx.streams:
+        streamed = [name for name in names if name in ctx.streams]
+        names = tuple(name for name in names if name not in ctx.streams)
     try:
         if ctx.is_async and len(names) > 1:
             inputs = await _load_concurrently(node, names, ctx, place)
@@ -264,12 +272,19 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
                     start = events.now()
                     inputs[name] = await load(name)
                     events.dataset("dataset_loaded", node.name, name, start)
+        for name in streamed:
+            inputs[name] = await _stream_input(ctx.streams[name], node, place)
     except Exception as exc:
         exc.add_note(f"While loading the inputs of node '{node.name}'.")
         raise
     if "before_node_run" in ctx.hooks.active:
         inputs.update(await _inputs_from_hook(node, inputs, ctx))
     outputs = await _call(node, inputs, ctx, place)
+    if node._is_stream:
+        await _produce(node, outputs, ctx)
+        for name in confirms:
+            await ctx.catalog.confirm(name)
+        return
     try:
         if outputs and node._is_generator:
             await _stream_outputs(node, outputs, ctx, place)
@@ -295,6 +310,38 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
         raise
     for name in confirms:
         await ctx.catalog.confirm(name)
+
+
+async def _stream_input(stream: Stream, node: Node, place: Placement) -> Any:
+    """How ``node`` reads a stream: an ``async def`` node iterates it as it
+    comes, a sync node in a thread with a plain iterator; anywhere else (on the
+    loop, where waiting would block it; in a worker process) it gets the
+    items collected first, as a list."""
+    reader = stream.reader(node.name)
+    if node.is_async:
+        return reader
+    if place.name == "thread":
+        return reader.in_thread()
+    return [item async for item in reader]
+
+
+async def _produce(node: Node, outputs: dict[str, Any], ctx: RunContext) -> None:
+    """Feed a streaming node's items to its readers; with a saver among them,
+    save each item through the catalog as it goes (as a sync generator
+    node's chunks are)."""
+    ((name, items),) = outputs.items()
+    stream = ctx.streams[name]
+    if not stream.saves:
+        await stream.feed(items)
+        return
+
+    async def save_each() -> None:
+        async for item in stream.reader(SAVER):
+            await _save_one(node, name, item, ctx)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(save_each)
+        await stream.feed(items)
 
 
 def _crosses_processes(place: Placement, node: Node, ctx: RunContext) -> bool:

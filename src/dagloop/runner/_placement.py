@@ -138,6 +138,8 @@ class AsyncPlacement(Placement):
     async def call(
         self, node: Node, args: list[Any], kwargs: dict[str, Any]
     ) -> dict[str, Any]:
+        if node._is_stream:  # its items are fed to the stream's readers
+            return node._outputs_to_dictionary(node.func(*args, **kwargs))
         return node._outputs_to_dictionary(await node.func(*args, **kwargs))
 
 

@@ -24,6 +24,7 @@ import anyio.lowlevel
 
 from dagloop.runner._concurrency import FirstFailure
 from dagloop.runner._node_run import RunContext, run_node
+from dagloop.runner._streams import DEFAULT_BUFFER, SAVER, Stream
 from dagloop.runner._task_group import Spawner, node_task_group
 
 if TYPE_CHECKING:
@@ -84,6 +85,15 @@ class Scheduler:
         Raises:
             Exception: The first node's failure, unchanged.
         """
+        streams = self._open_streams()
+        if streams:
+            self._ctx.streams = streams
+            try:
+                await self._run_concurrently()
+            finally:
+                for stream in streams.values():
+                    stream.discard()
+            return
         if self._sequential:
             for node in self._nodes:
                 if self._stop_requested and self._stop_requested():
@@ -115,6 +125,10 @@ class Scheduler:
         children: tuple[tuple[int, ...], ...],
     ) -> None:
         node = self._nodes[index]
+        # A stream's consumers are ready when it starts, not when it ends.
+        producer = node._is_stream
+        if producer:
+            self._ready_children(index, group, failures, waiting, children)
         try:
             await self._run_node(node)
             if unused := self._finished(node):
@@ -122,12 +136,41 @@ class Scheduler:
         except Exception as exc:
             failures.record(exc, f"Node '{node.name}'")
             return
-        if failures.first is not None:
-            return  # the run is stopping: start nothing new
+        if failures.first is not None or producer:
+            return  # the run is stopping (start nothing new), or done already
+        self._ready_children(index, group, failures, waiting, children)
+
+    def _ready_children(
+        self,
+        index: int,
+        group: Spawner,
+        failures: FirstFailure,
+        waiting: list[int],
+        children: tuple[tuple[int, ...], ...],
+    ) -> None:
         for child in children[index]:
             waiting[child] -= 1
             if waiting[child] == 0:
                 group.start(self._run_one, child, group, failures, waiting, children)
+
+    def _open_streams(self) -> dict[str, Stream]:
+        """A :class:`Stream` per streaming node's output, read by each node
+        consuming it and, for a dataset that persists (or that no node reads),
+        by a saver. Streams run the nodes concurrently, even under a
+        sequential policy: a consumer must read while its producer yields."""
+        producers = [n for n in self._nodes if n._is_stream]
+        if not producers:
+            return {}
+        catalog = self._ctx.catalog.catalog
+        streams = {}
+        for producer in producers:
+            (name,) = producer.outputs
+            readers = [n.name for n in self._nodes if name in n.inputs]
+            dataset = catalog.get(name) if hasattr(catalog, "get") else None
+            if not readers or not getattr(dataset, "_EPHEMERAL", False):
+                readers.append(SAVER)
+            streams[name] = Stream(name, readers, DEFAULT_BUFFER)
+        return streams
 
     async def _run_limited(self, node: Node) -> None:
         """Run ``node``, holding a slot of each limiter its tags ask for."""

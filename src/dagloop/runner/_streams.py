@@ -24,10 +24,12 @@ if TYPE_CHECKING:
         MemoryObjectSendStream,
     )
 
-__all__ = ["DEFAULT_BUFFER", "Stream", "StreamReader"]
+__all__ = ["DEFAULT_BUFFER", "SAVER", "Stream", "StreamReader"]
 
 #: Items a reader may be behind its producer, unless the producer's node says.
 DEFAULT_BUFFER = 16
+#: The reader that saves a persistent stream's items through the catalog.
+SAVER = "<saver>"
 
 
 class Stream:
@@ -54,6 +56,8 @@ class Stream:
         self.items = 0
         #: Seconds the producer waited on full buffers (backpressure).
         self.waited = 0.0
+        #: Whether one reader saves the items (see ``SAVER``).
+        self.saves = SAVER in self._receives
 
     def reader(self, name: str) -> StreamReader:
         """Reader ``name``'s iterator (each reader's is handed out once).

@@ -1,0 +1,130 @@
+"""Streaming edges end to end: an ``async def`` generator node's items reach
+its consumers while it runs, on every runner and backend (recorded, not timed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+from dagloop.io import AbstractDataset, DataCatalog, MemoryDataset
+from dagloop.pipeline import node, pipeline
+from dagloop.runner import SequentialRunner, ThreadRunner
+
+LOG: list[tuple[str, int]] = []
+
+
+async def pages(n: int) -> Any:
+    for i in range(n):
+        await anyio.lowlevel.checkpoint()
+        LOG.append(("yield", i))
+        yield {"page": i}
+
+
+async def transform(pages: Any) -> list[int]:
+    out = []
+    async for page in pages:
+        LOG.append(("got", page["page"]))
+        await anyio.lowlevel.checkpoint()
+        out.append(page["page"] * 2)
+    return out
+
+
+def count_in_thread(pages: Any) -> int:
+    return sum(1 for _ in pages)
+
+
+def total(doubled: list[int]) -> int:
+    return sum(doubled)
+
+
+PIPE = pipeline(
+    [
+        node(pages, "n", "pages", name="pages"),
+        node(transform, "pages", "doubled", name="transform"),
+        node(count_in_thread, "pages", "count", name="count"),
+        node(total, "doubled", "total", name="total"),
+    ]
+)
+
+
+@pytest.fixture(autouse=True)
+def _clear_log() -> None:
+    LOG.clear()
+
+
+@pytest.mark.parametrize("runner", [SequentialRunner, ThreadRunner])
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_items_reach_every_consumer_while_the_producer_runs(
+    runner: Any, backend: str
+) -> None:
+    async def main() -> dict[str, Any]:
+        outputs = await runner().arun(PIPE, DataCatalog({"n": MemoryDataset(40)}))
+        return {name: ds.load() for name, ds in outputs.items()}
+
+    result = anyio.run(main, backend=backend)
+    assert result == {"total": sum(2 * i for i in range(40)), "count": 40}
+    # The consumer read the first page before the producer yielded the last.
+    assert LOG.index(("got", 0)) < LOG.index(("yield", 39))
+
+
+class Chunks(AbstractDataset[Any, Any]):
+    """A persistent dataset that records every save."""
+
+    def __init__(self) -> None:
+        self.saved: list[Any] = []
+
+    def load(self) -> Any:
+        return self.saved[-1]
+
+    def save(self, data: Any) -> None:
+        self.saved.append(data)
+
+    def _describe(self) -> dict[str, Any]:
+        return {}
+
+
+def test_a_persistent_stream_is_saved_item_by_item() -> None:
+    chunks = Chunks()
+    catalog = DataCatalog({"n": MemoryDataset(5), "pages": chunks})
+    SequentialRunner().run(PIPE, catalog)
+    assert chunks.saved == [{"page": i} for i in range(5)]
+    assert catalog.load("pages") == {"page": 4}  # a later run loads it as usual
+
+
+async def broken_pages(n: int) -> Any:
+    yield {"page": 0}
+    raise ValueError("page 1 is broken")
+
+
+def test_a_producers_error_fails_the_run_with_that_error() -> None:
+    pipe = pipeline(
+        [
+            node(broken_pages, "n", "pages", name="pages"),
+            node(transform, "pages", "doubled", name="transform"),
+        ]
+    )
+    with pytest.raises(ValueError, match="page 1 is broken"):
+        ThreadRunner().run(pipe, DataCatalog({"n": MemoryDataset(3)}))
+
+
+async def failing_consumer(pages: Any) -> int:
+    async for page in pages:
+        if page["page"] == 2:
+            raise RuntimeError("consumer gave up")
+    return 0
+
+
+def test_a_consumers_failure_stops_the_producer() -> None:
+    pipe = pipeline(
+        [
+            node(pages, "n", "pages", name="pages"),
+            node(failing_consumer, "pages", "out", name="consumer"),
+        ]
+    )
+    with pytest.raises(RuntimeError, match="consumer gave up"):
+        SequentialRunner().run(pipe, DataCatalog({"n": MemoryDataset(10_000)}))
+    yielded = [i for kind, i in LOG if kind == "yield"]
+    assert len(yielded) < 100  # stopped, not run to its end
