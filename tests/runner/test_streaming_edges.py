@@ -128,3 +128,65 @@ def test_a_consumers_failure_stops_the_producer() -> None:
         SequentialRunner().run(pipe, DataCatalog({"n": MemoryDataset(10_000)}))
     yielded = [i for kind, i in LOG if kind == "yield"]
     assert len(yielded) < 100  # stopped, not run to its end
+
+
+AHEAD: list[int] = []
+
+
+async def numbered(n: int) -> Any:
+    for i in range(n):
+        LOG.append(("yield", i))
+        yield i
+
+
+async def slow_reader(items: Any) -> int:
+    count = 0
+    async for i in items:
+        made = sum(1 for kind, _ in LOG if kind == "yield")
+        AHEAD.append(made - i)
+        LOG.append(("got", i))
+        await anyio.sleep(0.001)
+        count += 1
+    return count
+
+
+def test_the_producer_stays_within_its_buffer_and_reports_the_wait() -> None:
+    AHEAD.clear()
+    pipe = pipeline(
+        [
+            node(numbered, "n", "items", name="producer", buffer=4),
+            node(slow_reader, "items", "count", name="reader"),
+        ]
+    )
+    events: list[Any] = []
+    outputs = ThreadRunner().run(
+        pipe, DataCatalog({"n": MemoryDataset(60)}), on_event=events.append
+    )
+    assert outputs["count"].load() == 60
+    # Made but not yet read, seen as each item is read: the buffer's 4, the
+    # item being read and the one the producer holds while it waits.
+    assert max(AHEAD) <= 4 + 2
+    (stream,) = [e for e in events if e.kind == "stream_finished"]
+    assert (stream.node, stream.dataset, stream.items) == ("producer", "items", 60)
+    assert stream.waited > 0
+
+
+def total_of(items: list[int]) -> int:
+    assert isinstance(items, list)  # collected before it crossed to the worker
+    return sum(items)
+
+
+def test_a_process_consumer_gets_the_stream_collected() -> None:
+    from dagloop.io import SharedMemoryDataCatalog
+    from dagloop.runner import ParallelRunner
+
+    pipe = pipeline(
+        [
+            node(numbered, "n", "items", name="producer"),
+            node(total_of, "items", "total", name="total"),
+        ]
+    )
+    outputs = ParallelRunner().run(
+        pipe, SharedMemoryDataCatalog({"n": MemoryDataset(10)})
+    )
+    assert outputs["total"].load() == 45

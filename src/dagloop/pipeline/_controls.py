@@ -26,6 +26,8 @@ class Controls:
     retries: int = 0
     retry_delay: float = 0.0
     retry_backoff: float = 1.0
+    #: For a streaming node: items each consumer may be behind (None: default).
+    buffer: int | None = None
 
     def delay_before(self, attempt: int) -> float:
         """Seconds to wait before attempt number ``attempt`` (2, 3, ...)."""
@@ -71,7 +73,19 @@ def make_controls(label: str, func: Any, **settings: Any) -> Controls:
             f"(the factor the delay grows by after each retry)."
         )
     _check_stream(func, label, timeout, retries)
-    return Controls(executor, timeout, retries, float(delay), float(backoff))
+    buffer = settings.get("buffer")
+    if buffer is not None:
+        if not is_async_gen_callable(func):
+            raise ValueError(
+                f"buffer= is for streaming nodes (async def generators); node "
+                f"'{label}' does not stream: drop it."
+            )
+        if not _positive_int(buffer):
+            raise ValueError(
+                f"Invalid buffer {buffer!r} for node '{label}': use an int >= 1 "
+                f"(items each consumer may be behind)."
+            )
+    return Controls(executor, timeout, retries, float(delay), float(backoff), buffer)
 
 
 def _is_number(value: Any) -> bool:

@@ -72,6 +72,7 @@ class Node:
         retries: int = 0,
         retry_delay: float = 0.0,
         retry_backoff: float = 1.0,
+        buffer: int | None = None,
     ) -> None:
         """Create a node, validating its definition.
 
@@ -96,11 +97,12 @@ class Node:
             retries: How many times to call the function again when it raises.
             retry_delay: Seconds to wait before the first retry.
             retry_backoff: Factor applied to the delay before each further retry.
+            buffer: For a streaming node (an ``async def`` generator): items
+                each consumer may be behind before the node waits (default 16).
 
         Raises:
             ValueError: When the definition is malformed (see each message).
-            TypeError: When ``inputs`` do not bind to ``func``'s signature, or
-                ``func`` is an async generator function.
+            TypeError: When ``inputs`` do not bind to ``func``'s signature.
         """
         if not callable(func):
             raise ValueError(
@@ -142,6 +144,7 @@ class Node:
             retries=retries,
             retry_delay=retry_delay,
             retry_backoff=retry_backoff,
+            buffer=buffer,
         )
         self._clear_caches()
         self._validate_unique_outputs()
@@ -493,6 +496,7 @@ def node(
     retries: int = 0,
     retry_delay: float = 0.0,
     retry_backoff: float = 1.0,
+    buffer: int | None = None,
 ) -> Node:
     """Create a :class:`Node`; see its constructor for the arguments.
 
@@ -515,6 +519,7 @@ def node(
         retries=retries,
         retry_delay=retry_delay,
         retry_backoff=retry_backoff,
+        buffer=buffer,
     )
 
 

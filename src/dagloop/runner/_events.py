@@ -45,6 +45,7 @@ EventKind = Literal[
     "node_retrying",
     "dataset_loaded",
     "dataset_saved",
+    "stream_finished",
     "run_finished",
     "run_failed",
 ]
@@ -81,6 +82,11 @@ class RunEvent:
         nodes: On ``run_started``, how many nodes the run will run (after
             ``only_missing_outputs`` has left out those whose outputs exist);
             ``None`` when the run failed before knowing.
+        items: On ``stream_finished`` (after a streaming node's
+            ``node_finished``; ``dataset`` is its stream), how many items it
+            yielded.
+        waited: On ``stream_finished``, the seconds the node waited because a
+            consumer's buffer was full (backpressure).
         resume_from: On ``run_failed`` after a node failed, the nodes to
             resume from (Kedro's ``--from-nodes`` hint, also logged): the
             nearest ones whose inputs are persisted. Empty when no node had
@@ -98,6 +104,8 @@ class RunEvent:
     attempt: int | None = None
     error: BaseException | None = None
     nodes: int | None = None
+    items: int | None = None
+    waited: float | None = None
     resume_from: tuple[str, ...] | None = None
 
 

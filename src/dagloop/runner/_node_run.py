@@ -168,7 +168,7 @@ def _start(node: Node, ctx: RunContext, place: Placement) -> Awaitable[None]:
     else:
         run = _run_node(node, ctx, place)
     if ctx.events is not None:
-        return _observed(run, node, place, ctx.events)
+        return _observed(run, node, place, ctx.events, ctx.streams)
     return run
 
 
@@ -213,7 +213,11 @@ _slot: ContextVar[_Slot | None] = ContextVar("dagloop_slot", default=None)
 
 
 async def _observed(
-    run: Awaitable[None], node: Node, place: Placement, events: RunEvents
+    run: Awaitable[None],
+    node: Node,
+    place: Placement,
+    events: RunEvents,
+    streams: Mapping[str, Stream],
 ) -> None:
     """Await ``run`` (``node``'s) with its events: started, then finished or failed."""
     name, where = node.name, place.name
@@ -237,6 +241,18 @@ async def _observed(
             _attempt.reset(token)
     duration = events.now() - start
     events.node("node_finished", name, where, attempt.worker, attempt.number, duration)
+    if node._is_stream:  # a streaming node's stream, once it ended
+        (output,) = node.outputs
+        stream = streams[output]
+        events.emit(
+            "stream_finished",
+            node=name,
+            dataset=output,
+            placement=where,
+            duration=duration,
+            items=stream.items,
+            waited=stream.waited,
+        )
 
 
 async def _run_handed_over(node: Node, ctx: RunContext, place: Placement) -> None:

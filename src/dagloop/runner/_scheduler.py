@@ -169,7 +169,8 @@ class Scheduler:
             dataset = catalog.get(name) if hasattr(catalog, "get") else None
             if not readers or not getattr(dataset, "_EPHEMERAL", False):
                 readers.append(SAVER)
-            streams[name] = Stream(name, readers, DEFAULT_BUFFER)
+            buffer = producer._controls.buffer or DEFAULT_BUFFER
+            streams[name] = Stream(name, readers, buffer)
         return streams
 
     async def _run_limited(self, node: Node) -> None:

@@ -50,6 +50,8 @@ class Stream:
             send, receive = anyio.create_memory_object_stream[Any](buffer)
             self._sends[reader] = send
             self._receives[reader] = receive
+        #: Every reader's end, handed out or not: closed when the run ends.
+        self._ends = list(self._receives.values())
         #: The producer's exception, once it raised: every reader ends with it.
         self.error: BaseException | None = None
         #: Items the producer yielded.
@@ -108,9 +110,9 @@ class Stream:
         self._sends.clear()
 
     def discard(self) -> None:
-        """The run is over: close the readers nobody took (their consumer
-        never ran), dropping their items."""
-        for receive in self._receives.values():
+        """The run is over: close every reader's end, those nobody took (their
+        consumer never ran) and those a failed consumer left unfinished."""
+        for receive in self._ends:
             receive.close()
         self._receives.clear()
 
