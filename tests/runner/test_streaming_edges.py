@@ -190,3 +190,42 @@ def test_a_process_consumer_gets_the_stream_collected() -> None:
         pipe, SharedMemoryDataCatalog({"n": MemoryDataset(10)})
     )
     assert outputs["total"].load() == 45
+
+
+async def endless(n: int) -> Any:
+    i = 0
+    while True:
+        LOG.append(("yield", i))
+        yield i
+        i += 1
+        await anyio.sleep(0.001)
+
+
+async def forever_reader(items: Any) -> int:
+    async for i in items:
+        LOG.append(("got", i))  # noqa: PERF401  (as each arrives)
+    return 0
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_cancelling_the_run_stops_producer_and_consumers(backend: str) -> None:
+    chunks = Chunks()
+    pipe = pipeline(
+        [
+            node(endless, "n", "pages", name="producer"),
+            node(forever_reader, "pages", "out", name="reader"),
+        ]
+    )
+
+    async def main() -> None:
+        with anyio.move_on_after(0.2):
+            await ThreadRunner().arun(
+                pipe, DataCatalog({"n": MemoryDataset(0), "pages": chunks})
+            )
+
+    anyio.run(main, backend=backend)
+    made = sum(1 for kind, _ in LOG if kind == "yield")
+    LOG.append(("after", 0))
+    anyio.run(anyio.sleep, 0.05, backend=backend)
+    assert sum(1 for kind, _ in LOG if kind == "yield") == made  # nothing runs on
+    assert 0 < len(chunks.saved) <= made  # saved items stay saved
