@@ -41,6 +41,7 @@ SCENARIOS = [
     "async_overhead",
     "hamilton",
     "events",
+    "streaming",
 ]
 RESULTS = HERE / "RESULTS.md"
 

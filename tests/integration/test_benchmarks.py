@@ -41,6 +41,8 @@ TINY = [
     "--events-chain-nodes", "20",
     "--events-fanout-nodes", "10",
     "--events-sleep-ms", "1",
+    "--streaming-items", "10",
+    "--streaming-delay-ms", "1",
 ]  # fmt: skip
 
 SCENARIOS = {
@@ -57,6 +59,7 @@ SCENARIOS = {
     "async_overhead",
     "hamilton",
     "events",
+    "streaming",
 }
 ALL_THREE = {"dagloop", "kedro", "floor"}
 #: The engines a scenario measures, where not dagloop, Kedro and a floor.
@@ -66,6 +69,7 @@ ENGINES = {
     "async_overhead": {"dagloop", "floor"},  # Kedro runs no async def nodes
     "hamilton": {"dagloop", "hamilton", "floor"},
     "events": {"dagloop"},  # dagloop listening against dagloop not listening
+    "streaming": {"dagloop", "floor"},  # Kedro runs no async def generators
 }
 
 
