@@ -123,3 +123,80 @@ def _make_server(host: str, delay: float, stats: HostStats) -> ThreadingHTTPServ
         request_queue_size = 1024  # the default backlog of 5 would refuse a burst
 
     return Server(("127.0.0.1", 0), Handler)
+
+
+class PagedAPI:
+    """A paginated API with a published quota, on 127.0.0.1.
+
+    ``GET /history?page=N`` answers one page of readings after ``delay``
+    seconds, with ``next`` naming the following page (``null`` after the
+    last). More than ``rate`` requests in any ``per`` seconds get a 429 with
+    ``Retry-After: 1``, as a real provider's quota would; ``rejected`` counts
+    them and ``times`` records when each request arrived.
+    """
+
+    def __init__(self, pages: int, rate: int, per: float, delay: float) -> None:
+        self.pages, self.rate, self.per, self.delay = pages, rate, per, delay
+        self.times: list[float] = []
+        self.rejected = 0
+        self._lock = threading.Lock()
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                status, body, headers = api._answer(self.path)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                for name, value in {
+                    "Content-Type": "application/json",
+                    "Content-Length": str(len(data)),
+                    **headers,
+                }.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return  # quiet
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="api-history", daemon=True
+        )
+        self._thread.start()
+
+    def _answer(self, path: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self.times if now - t < self.per]
+            if len(recent) >= self.rate:
+                self.rejected += 1
+                return 429, {"error": "quota exceeded"}, {"Retry-After": "1"}
+            self.times.append(now)
+        time.sleep(self.delay)
+        prefix, _, query = path.partition("?")
+        number = int(query.removeprefix("page=")) if query.startswith("page=") else -1
+        if prefix != "/history" or not 0 <= number < self.pages:
+            return 404, {"error": f"no such page {path}"}, {}
+        readings = [round((number * 7 + i * 3) % 50 / 2, 1) for i in range(10)]
+        last = number == self.pages - 1
+        return (
+            200,
+            {
+                "page": number,
+                "readings": readings,
+                "next": None if last else number + 1,
+            },
+            {},
+        )
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()

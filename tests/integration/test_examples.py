@@ -152,6 +152,28 @@ def test_api_aggregation_report_and_per_host_caps(
         assert seen["cap"] == aggregation.HOST_LIMITS[host]
         assert 2 <= seen["max_in_flight"] <= seen["cap"], (host, seen)
 
+    # The paginated history: every page, folded in as it came, within the
+    # server's quota (it refused nothing; its own clock agrees).
+    pages = [
+        [round((n * 7 + i * 3) % 50 / 2, 1) for i in range(10)]
+        for n in range(aggregation.HISTORY_PAGES)
+    ]
+    readings = [value for page in pages for value in page]
+    assert result["history"] == {
+        "pages": aggregation.HISTORY_PAGES,
+        "readings": len(readings),
+        "mean": round(sum(readings) / len(readings), 2),
+        "peak": max(readings),
+    }
+    assert json.loads(out.with_name("history.json").read_text()) == result["history"]
+    assert result["history_refused"] == 0
+    times = sorted(result["history_requests"])
+    assert len(times) == aggregation.HISTORY_PAGES
+    rate, per = aggregation.HISTORY_PUBLISHED
+    assert all(
+        sum(1 for t in times if start <= t < start + per) <= rate for start in times
+    )
+
 
 def test_api_aggregation_cap_of_one_serialises_only_that_host(
     aggregation: ModuleType, tmp_path: Path
@@ -168,7 +190,7 @@ def test_api_aggregation_cap_of_one_serialises_only_that_host(
             cities,
         )
         aggregation.ThreadRunner().run(
-            aggregation.build_pipeline(cities, limits), catalog
+            aggregation.build_pipeline(cities, limits, history=False), catalog
         )
     finally:
         local_apis.stop_hosts(apis)
