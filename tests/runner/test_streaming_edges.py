@@ -229,3 +229,50 @@ def test_cancelling_the_run_stops_producer_and_consumers(backend: str) -> None:
     anyio.run(anyio.sleep, 0.05, backend=backend)
     assert sum(1 for kind, _ in LOG if kind == "yield") == made  # nothing runs on
     assert 0 < len(chunks.saved) <= made  # saved items stay saved
+
+
+def sync_pages(n: int) -> Any:
+    for i in range(n):
+        LOG.append(("yield", i))
+        yield {"page": i}
+
+
+@pytest.mark.parametrize("runner", [SequentialRunner, ThreadRunner])
+def test_a_sync_generator_with_stream_true_feeds_a_stream(runner: Any) -> None:
+    pipe = pipeline(
+        [
+            node(sync_pages, "n", "pages", name="pages", stream=True, buffer=2),
+            node(transform, "pages", "doubled", name="transform"),
+        ]
+    )
+    outputs = runner().run(pipe, DataCatalog({"n": MemoryDataset(30)}))
+    assert outputs["doubled"].load() == [2 * i for i in range(30)]
+    assert LOG.index(("got", 0)) < LOG.index(("yield", 29))
+
+
+def test_a_sync_generator_without_stream_keeps_kedros_behaviour() -> None:
+    def last_page(pages: Any) -> int:
+        return int(pages["page"])  # the last chunk saved, as Kedro gives it
+
+    pipe = pipeline(
+        [
+            node(sync_pages, "n", "pages", name="pages"),
+            node(last_page, "pages", "last", name="last"),
+        ]
+    )
+    outputs = SequentialRunner().run(pipe, DataCatalog({"n": MemoryDataset(5)}))
+    assert outputs["last"].load() == 4
+
+
+@pytest.mark.parametrize(
+    ("func", "settings", "fix"),
+    [
+        (total, {"stream": True}, "yield the items"),
+        (total, {"buffer": 4}, "does not stream"),
+        (sync_pages, {"stream": True, "retries": 1}, "drop retries="),
+        (numbered, {"buffer": 0}, "int >= 1"),
+    ],
+)
+def test_streaming_settings_are_checked(func: Any, settings: Any, fix: str) -> None:
+    with pytest.raises(ValueError, match=fix):
+        node(func, "a", "b", name="culprit", **settings)

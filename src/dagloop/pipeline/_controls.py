@@ -6,11 +6,12 @@ is created, so a typo fails at definition time rather than mid-run.
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from dagloop.pipeline._callables import is_async_gen_callable
+from dagloop.pipeline._callables import is_async_gen_callable, unwrap_partial
 
 #: Where a sync node function may run.
 Executor = Literal["inline", "thread", "process"]
@@ -28,6 +29,9 @@ class Controls:
     retry_backoff: float = 1.0
     #: For a streaming node: items each consumer may be behind (None: default).
     buffer: int | None = None
+    #: A sync generator node whose items stream to its consumers as they come
+    #: (an ``async def`` generator always streams).
+    stream: bool = False
 
     def delay_before(self, attempt: int) -> float:
         """Seconds to wait before attempt number ``attempt`` (2, 3, ...)."""
@@ -73,19 +77,31 @@ def make_controls(label: str, func: Any, **settings: Any) -> Controls:
             f"(the factor the delay grows by after each retry)."
         )
     _check_stream(func, label, timeout, retries)
+    stream = bool(settings.get("stream", False))
+    streams = is_async_gen_callable(func) or stream
+    if stream and not (is_async_gen_callable(func) or _is_generator(func)):
+        raise ValueError(
+            f"stream=True is for generator functions; node '{label}' returns "
+            f"its result whole: drop it, or yield the items."
+        )
+    if stream:
+        _check_stream(func, label, timeout, retries, force=True)
     buffer = settings.get("buffer")
     if buffer is not None:
-        if not is_async_gen_callable(func):
+        if not streams:
             raise ValueError(
-                f"buffer= is for streaming nodes (async def generators); node "
-                f"'{label}' does not stream: drop it."
+                f"buffer= is for streaming nodes (async def generators, or "
+                f"generators with stream=True); node '{label}' does not stream: "
+                f"drop it."
             )
         if not _positive_int(buffer):
             raise ValueError(
                 f"Invalid buffer {buffer!r} for node '{label}': use an int >= 1 "
                 f"(items each consumer may be behind)."
             )
-    return Controls(executor, timeout, retries, float(delay), float(backoff), buffer)
+    return Controls(
+        executor, timeout, retries, float(delay), float(backoff), buffer, stream
+    )
 
 
 def _is_number(value: Any) -> bool:
@@ -107,24 +123,31 @@ def _seconds(value: Any, *, allow_zero: bool) -> bool:
     return _is_number(value) and (value >= 0 if allow_zero else value > 0)
 
 
-def _check_stream(func: Any, label: str, timeout: Any, retries: Any) -> None:
-    """An ``async def`` generator streams its items: it cannot be retried
-    (its items are downstream already) nor timed out as one call.
+def _is_generator(func: Any) -> bool:
+    return inspect.isgeneratorfunction(unwrap_partial(func))
+
+
+def _check_stream(
+    func: Any, label: str, timeout: Any, retries: Any, *, force: bool = False
+) -> None:
+    """A streaming node (an ``async def`` generator, or a generator with
+    ``stream=True``) cannot be retried (its items are downstream already)
+    nor timed out as one call.
 
     Raises:
         ValueError: Naming the node and the setting to drop.
     """
-    if not is_async_gen_callable(func):
+    if not (force or is_async_gen_callable(func)):
         return
     if retries:
         raise ValueError(
-            f"Node '{label}' streams (an async generator function): it cannot be "
+            f"Node '{label}' streams (a generator whose items go downstream): it cannot be "
             f"retried, since its items have gone downstream; drop retries= or "
             f"retry inside the function."
         )
     if timeout is not None:
         raise ValueError(
-            f"Node '{label}' streams (an async generator function): it has no "
+            f"Node '{label}' streams (a generator whose items go downstream): it has no "
             f"single call to time out; drop timeout= or bound each step inside "
             f"the function (anyio.fail_after)."
         )

@@ -73,6 +73,7 @@ class Node:
         retry_delay: float = 0.0,
         retry_backoff: float = 1.0,
         buffer: int | None = None,
+        stream: bool = False,
     ) -> None:
         """Create a node, validating its definition.
 
@@ -99,6 +100,9 @@ class Node:
             retry_backoff: Factor applied to the delay before each further retry.
             buffer: For a streaming node (an ``async def`` generator): items
                 each consumer may be behind before the node waits (default 16).
+            stream: For a generator function: stream its items to the nodes
+                reading its output while it runs (by default, as in Kedro, its
+                items are saved one by one and readers run after it).
 
         Raises:
             ValueError: When the definition is malformed (see each message).
@@ -145,6 +149,7 @@ class Node:
             retry_delay=retry_delay,
             retry_backoff=retry_backoff,
             buffer=buffer,
+            stream=stream,
         )
         self._clear_caches()
         self._validate_unique_outputs()
@@ -355,15 +360,20 @@ class Node:
         """Whether the function is a coroutine function, or an async generator
         function (a stream's producer): it runs on the event loop."""
         if self._cached_is_async is None:
-            self._cached_is_async = is_async_callable(self._func) or self._is_stream
+            self._cached_is_async = is_async_callable(
+                self._func
+            ) or is_async_gen_callable(self._func)
         return self._cached_is_async
 
     @property
     def _is_stream(self) -> bool:
-        """Whether the function is an async generator function: its one output
-        is a stream, read by its consumers while it runs."""
+        """Whether the node streams: an async generator function, or a
+        generator with ``stream=True``. Its one output is a stream, read by its
+        consumers while it runs."""
         if self._cached_is_stream is None:
-            self._cached_is_stream = is_async_gen_callable(self._func)
+            self._cached_is_stream = is_async_gen_callable(self._func) or (
+                self._controls.stream and self._is_generator
+            )
         return self._cached_is_stream
 
     @property
@@ -497,6 +507,7 @@ def node(
     retry_delay: float = 0.0,
     retry_backoff: float = 1.0,
     buffer: int | None = None,
+    stream: bool = False,
 ) -> Node:
     """Create a :class:`Node`; see its constructor for the arguments.
 
@@ -520,6 +531,7 @@ def node(
         retry_delay=retry_delay,
         retry_backoff=retry_backoff,
         buffer=buffer,
+        stream=stream,
     )
 
 

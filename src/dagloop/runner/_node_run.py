@@ -346,6 +346,8 @@ async def _produce(node: Node, outputs: dict[str, Any], ctx: RunContext) -> None
     save each item through the catalog as it goes (as a sync generator
     node's chunks are)."""
     ((name, items),) = outputs.items()
+    if node._is_generator:  # a sync generator: its items come from where it runs
+        items = _async_items(items, ctx.placements.for_node(node))
     stream = ctx.streams[name]
     if not stream.saves:
         await stream.feed(items)
@@ -358,6 +360,15 @@ async def _produce(node: Node, outputs: dict[str, Any], ctx: RunContext) -> None
     async with anyio.create_task_group() as group:
         group.start_soon(save_each)
         await stream.feed(items)
+
+
+async def _async_items(items: Any, place: Placement) -> Any:
+    """A sync generator's items, each produced where the node runs."""
+    while True:
+        more, item = await place.next_item(items)
+        if not more:
+            return
+        yield item
 
 
 def _crosses_processes(place: Placement, node: Node, ctx: RunContext) -> bool:
