@@ -5,7 +5,7 @@ saver that persists the items). The producer sends each item to every reader in
 turn and waits while a buffer is full: the slowest reader sets the pace, and no
 reader is ever more than ``buffer`` items behind. A reader that stops early is
 dropped; the others go on. When the producer raises, every reader ends its
-iteration with that same exception. See docs/streaming-design.md.
+iteration with that same exception. See docs/streams.md.
 """
 
 from __future__ import annotations
