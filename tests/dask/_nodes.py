@@ -110,3 +110,14 @@ class WhoDoesIO(AbstractDataset[Any, Any]):
         self._note("save")
         with open(self.path, "wb") as target:
             pickle.dump(data, target)
+
+
+async def numbered(n: int) -> Any:
+    """A streaming node: its items, on the parent's loop."""
+    for i in range(n):
+        yield i
+
+
+def total_on_worker(items: list[int]) -> dict[str, Any]:
+    """A Dask task reading a stream: it gets the items collected."""
+    return {"total": sum(items), "type": type(items).__name__, "pid": os.getpid()}

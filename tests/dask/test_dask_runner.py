@@ -32,7 +32,9 @@ from tests.dask._nodes import (
     make_big,
     measure,
     nap,
+    numbered,
     split,
+    total_on_worker,
     where,
 )
 from tests.runner.test_load_and_equivalence import dags, evaluate, run_dag
@@ -335,3 +337,21 @@ def test_same_outputs_as_sequential_runner(local_client):
         diamond(), DataCatalog({k: MemoryDataset(v) for k, v in catalog.items()})
     )
     assert outputs["placed"].load()["x"] == reference["placed"].load()["x"]
+
+
+def test_a_stream_read_by_a_dask_task_arrives_collected(local_client):
+    # The producer streams on the parent's loop; the task on a worker gets the
+    # items as a list (they cannot cross to a worker one by one).
+    pipe = Pipeline(
+        [
+            node(numbered, "n", "items", name="producer"),
+            node(total_on_worker, "items", "total", name="total"),
+        ]
+    )
+    outputs = DaskRunner(client=local_client).run(
+        pipe, DataCatalog({"n": MemoryDataset(10)})
+    )
+    result = outputs["total"].load()
+    assert result["total"] == 45
+    assert result["type"] == "list"
+    assert result["pid"] != os.getpid()
