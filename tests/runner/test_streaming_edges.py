@@ -276,3 +276,97 @@ def test_a_sync_generator_without_stream_keeps_kedros_behaviour() -> None:
 def test_streaming_settings_are_checked(func: Any, settings: Any, fix: str) -> None:
     with pytest.raises(ValueError, match=fix):
         node(func, "a", "b", name="culprit", **settings)
+
+
+async def first_three(items: Any) -> list[int]:
+    taken = []
+    async for i in items:
+        taken.append(i)
+        if len(taken) == 3:
+            break
+    return taken
+
+
+def first_three_in_thread(items: Any) -> list[int]:
+    taken = []
+    for i in items:
+        taken.append(i)
+        if len(taken) == 3:
+            break
+    return taken
+
+
+async def ignores(items: Any) -> int:
+    return 0
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("reader", [first_three, first_three_in_thread, ignores])
+def test_a_reader_that_stops_early_does_not_hold_the_producer_up(reader: Any) -> None:
+    pipe = pipeline(
+        [
+            node(numbered, "n", "items", name="producer", buffer=2),
+            node(reader, "items", "out", name="reader"),
+            node(slow_reader, "items", "count", name="everything"),
+        ]
+    )
+    outputs = ThreadRunner().run(pipe, DataCatalog({"n": MemoryDataset(50)}))
+    assert outputs["count"].load() == 50
+    assert outputs["out"].load() in ([0, 1, 2], 0)
+
+
+def test_a_reader_that_also_needs_a_node_needing_the_stream_is_refused() -> None:
+    pipe = pipeline(
+        [
+            node(numbered, "n", "items", name="producer"),
+            node(slow_reader, "items", "count", name="count"),
+            node(lambda items, count: count, ["items", "count"], "both", name="both"),
+        ]
+    )
+    with pytest.raises(ValueError, match="'both' reads the stream 'items'"):
+        ThreadRunner().run(pipe, DataCatalog({"n": MemoryDataset(5)}))
+    assert LOG == []  # refused before any node ran
+
+
+class Failing(AbstractDataset[Any, Any]):
+    def load(self) -> Any:
+        raise AssertionError("never loaded")
+
+    def save(self, data: Any) -> None:
+        raise OSError("disk full")
+
+    def _describe(self) -> dict[str, Any]:
+        return {}
+
+
+def test_errors_with_a_saver_reach_the_caller_unwrapped() -> None:
+    pipe = pipeline(
+        [
+            node(broken_pages, "n", "pages", name="pages"),
+            node(transform, "pages", "doubled", name="transform"),
+        ]
+    )
+    chunks = Chunks()
+    with pytest.raises(ValueError, match="page 1 is broken"):  # no ExceptionGroup
+        ThreadRunner().run(pipe, DataCatalog({"n": MemoryDataset(3), "pages": chunks}))
+    assert chunks.saved in ([], [{"page": 0}])  # the saver may lag; no more
+    from dagloop.io import DatasetError
+
+    only_saved = pipeline([node(numbered, "n", "items", name="producer")])
+    with pytest.raises(DatasetError, match="disk full"):
+        ThreadRunner().run(
+            only_saved, DataCatalog({"n": MemoryDataset(50), "items": Failing()})
+        )
+
+
+def test_a_streaming_node_is_refused_as_a_task_and_a_transcoded_stream() -> None:
+    from dagloop.framework.hooks import _create_hook_manager
+    from dagloop.runner import Task
+    from dagloop.runner.task import TaskError
+
+    task = Task(node(numbered, "n", "items", name="producer"), DataCatalog(), False,
+                _create_hook_manager())  # fmt: skip
+    with pytest.raises(TaskError, match="run it in a pipeline"):
+        task.execute()
+    with pytest.raises(ValueError, match="cannot be transcoded"):
+        node(numbered, "n", "items@a", name="producer")

@@ -154,6 +154,11 @@ class Node:
         self._clear_caches()
         self._validate_unique_outputs()
         self._validate_inputs_differ_from_outputs()
+        if self._is_stream and any("@" in name for name in self.outputs):
+            raise ValueError(
+                f"Node '{self.name}' streams: its output cannot be transcoded "
+                f"({self.outputs[0]}); name the stream without '@'."
+            )
         if self._is_stream and len(self.outputs) != 1:
             raise ValueError(
                 f"Node '{self.name}' streams (an async generator function), so it "

@@ -269,6 +269,7 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
     names, _, confirms = node._io_names
     inputs: dict[str, Any] = {}
     streamed: list[str] = []
+    readers: list[Stream] = []
     if ctx.streams:
         streamed = [name for name in names if name in ctx.streams]
         names = tuple(name for name in names if name not in ctx.streams)
@@ -290,12 +291,19 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
                     events.dataset("dataset_loaded", node.name, name, start)
         for name in streamed:
             inputs[name] = await _stream_input(ctx.streams[name], node, place)
+            readers.append(ctx.streams[name])
     except Exception as exc:
         exc.add_note(f"While loading the inputs of node '{node.name}'.")
         raise
     if "before_node_run" in ctx.hooks.active:
         inputs.update(await _inputs_from_hook(node, inputs, ctx))
-    outputs = await _call(node, inputs, ctx, place)
+    try:
+        outputs = await _call(node, inputs, ctx, place)
+    finally:
+        # A reader the node stopped early (or never used) must not hold its
+        # producer up: its end closes with the call.
+        for stream in readers:
+            stream.close_reader(node.name)
     if node._is_stream:
         await _produce(node, outputs, ctx)
         for name in confirms:
@@ -354,12 +362,16 @@ async def _produce(node: Node, outputs: dict[str, Any], ctx: RunContext) -> None
         return
 
     async def save_each() -> None:
-        async for item in stream.reader(SAVER):
-            await _save_one(node, name, item, ctx)
+        try:
+            async for item in stream.reader(SAVER):
+                await _save_one(node, name, item, ctx)
+        except Exception as exc:
+            stream.error = exc  # the readers end with it, not cleanly
+            raise
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(save_each)
-        await stream.feed(items)
+    # One failure, unchanged (never an ExceptionGroup): the producer's own
+    # error, or the save that failed.
+    await run_all([save_each, partial(stream.feed, items)])
 
 
 async def _async_items(items: Any, place: Placement) -> Any:

@@ -166,6 +166,7 @@ class Scheduler:
         for producer in producers:
             (name,) = producer.outputs
             readers = [n.name for n in self._nodes if name in n.inputs]
+            _check_no_diamond(self._pipeline, producer, name, readers)
             dataset = catalog.get(name) if hasattr(catalog, "get") else None
             if not readers or not getattr(dataset, "_EPHEMERAL", False):
                 readers.append(SAVER)
@@ -208,3 +209,31 @@ class Scheduler:
     async def _release(self, names: list[str]) -> None:
         for name in names:
             await self._ctx.catalog.release(name)
+
+
+def _check_no_diamond(
+    pipeline: Pipeline, producer: Node, stream: str, readers: list[str]
+) -> None:
+    """A reader of a stream must not also need another node that needs the
+    same stream: it would start with the producer but wait for that node,
+    which waits for the whole stream, while the producer waits on the
+    reader's full buffer.
+
+    Raises:
+        ValueError: Naming the reader, the node in between and the fix.
+    """
+    downstream = {n.name for n in pipeline.from_nodes(producer.name).nodes}
+    by_output = {out: n for n in pipeline.nodes for out in n.outputs}
+    for reader_name in readers:
+        reader = next(n for n in pipeline.nodes if n.name == reader_name)
+        for name in reader.inputs:
+            parent = by_output.get(name)
+            if name != stream and parent is not None and parent.name in downstream:
+                raise ValueError(
+                    f"Node '{reader.name}' reads the stream '{stream}' of node "
+                    f"'{producer.name}' and also '{name}', made by node "
+                    f"'{parent.name}', which needs that stream too: '{reader.name}' "
+                    f"would hold the stream up while waiting for '{parent.name}'. "
+                    f"Read '{name}' in a node after '{reader.name}', or have "
+                    f"'{parent.name}' pass the items on."
+                )

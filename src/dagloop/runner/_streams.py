@@ -10,6 +10,7 @@ iteration with that same exception. See docs/streams.md.
 
 from __future__ import annotations
 
+import contextlib
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,7 @@ class Stream:
             self._receives[reader] = receive
         #: Every reader's end, handed out or not: closed when the run ends.
         self._ends = list(self._receives.values())
+        self._taken: dict[str, MemoryObjectReceiveStream[Any]] = {}
         #: The producer's exception, once it raised: every reader ends with it.
         self.error: BaseException | None = None
         #: Items the producer yielded.
@@ -67,7 +69,9 @@ class Stream:
         Raises:
             KeyError: For a reader this stream was not opened for.
         """
-        return StreamReader(self, self._receives.pop(name))
+        receive = self._receives.pop(name)
+        self._taken[name] = receive
+        return StreamReader(self, receive)
 
     async def feed(self, items: AsyncIterator[Any]) -> None:
         """Send every item of ``items`` to every reader, then end their
@@ -109,9 +113,18 @@ class Stream:
             send.close()
         self._sends.clear()
 
+    def close_reader(self, name: str) -> None:
+        """Reader ``name``'s node is done with it, read to the end or not: the
+        producer stops sending there."""
+        receive = self._receives.pop(name, None) or self._taken.get(name)
+        if receive is not None:
+            receive.close()
+
     def discard(self) -> None:
-        """The run is over: close every reader's end, those nobody took (their
-        consumer never ran) and those a failed consumer left unfinished."""
+        """The run is over: close both ends of every reader, those nobody took
+        (their consumer never ran), those a failed consumer left unfinished,
+        and a producer's that never fed."""
+        self.close()
         for receive in self._ends:
             receive.close()
         self._receives.clear()
@@ -154,5 +167,7 @@ class StreamReader:
                 except StopAsyncIteration:
                     return
         finally:
-            # On the loop: memory streams are not thread-safe.
-            anyio.from_thread.run_sync(self._receive.close)
+            # Closed on the loop (memory streams are not thread-safe); a
+            # generator finalised elsewhere is closed by its node's end.
+            with contextlib.suppress(RuntimeError, anyio.NoEventLoopError):
+                anyio.from_thread.run_sync(self._receive.close)

@@ -59,6 +59,11 @@ class Task:
         Raises:
             TaskError: When no hook manager is given outside parallel mode.
         """
+        if self.node._is_stream:
+            raise TaskError(
+                f"Node '{self.node.name}' streams its items to the nodes reading "
+                f"its output: run it in a pipeline with a runner, not as a Task."
+            )
         if self.is_async:
             _check_generator(self.node)
         if not self.hook_manager and not self.parallel:
