@@ -10,14 +10,15 @@ page is covered as soon as it exists.
 
 from __future__ import annotations
 
-import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from sybil.integration.pytest import SybilFile
+
+from tests._http import JSONHandler
 
 from ._sybil import DOCS, documents
 
@@ -39,19 +40,11 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
     return collected
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JSONHandler):
     """Answers any GET with a small JSON document naming the path asked for."""
 
     def do_GET(self) -> None:
-        body = json.dumps({"path": self.path, "items": [1, 2, 3]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep the test output quiet."""
+        self.send_json(200, {"path": self.path, "items": [1, 2, 3]})
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import asyncio
 import email.utils
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -22,6 +22,7 @@ import pytest
 from dagloop.io import DataCatalog, MemoryDataset
 from dagloop.pipeline import Pipeline, node
 from dagloop.runner import RateLimit, SequentialRunner, ThreadRunner, _node_run
+from tests._http import JSONHandler
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -223,7 +224,7 @@ def test_retry_after_is_read_from_429_and_503_responses() -> None:
     assert _node_run.retry_after(ValueError("x")) is None
 
 
-class _Busy(BaseHTTPRequestHandler):
+class _Busy(JSONHandler):
     """429 with Retry-After until told otherwise, then 200."""
 
     busy_left = 0
@@ -233,20 +234,9 @@ class _Busy(BaseHTTPRequestHandler):
         cls = type(self)
         if cls.busy_left > 0:
             cls.busy_left -= 1
-            self.send_response(429)
-            self.send_header("Retry-After", cls.retry_after)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self.send_json(429, {"error": "busy"}, {"Retry-After": cls.retry_after})
             return
-        body = b'{"ok": true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
+        self.send_json(200, {"ok": True})
 
 
 @pytest.fixture
