@@ -370,3 +370,70 @@ def test_a_streaming_node_is_refused_as_a_task_and_a_transcoded_stream() -> None
         task.execute()
     with pytest.raises(ValueError, match="cannot be transcoded"):
         node(numbered, "n", "items@a", name="producer")
+
+
+def sync_numbered(n: int) -> Any:
+    yield from range(n)
+
+
+def sync_total(items: Any) -> int:
+    return sum(items)
+
+
+async def async_total(items: Any) -> int:
+    return sum([i async for i in items])
+
+
+def process_total(items: list[int]) -> int:
+    return sum(items)
+
+
+HANGS_BEFORE = [
+    # A stream's nodes hold no admission, thread or tag slot of the runner's:
+    # each of these waited forever on a full buffer before (items >> buffer).
+    ("ThreadRunner(), sync producer and reader", lambda: ThreadRunner(), sync_numbered, sync_total, {}),
+    ("max_workers=1", lambda: ThreadRunner(max_workers=1), numbered, sync_total, {}),
+    ("max_concurrency=1", lambda: ThreadRunner(max_concurrency=1), numbered, async_total, {}),
+    ("a tag limit of 1", lambda: ThreadRunner(limits={"api": 1}), numbered, async_total, {"tags": ["api"]}),
+    ("threads under SequentialRunner", lambda: SequentialRunner(), sync_numbered, sync_total, {"executor": "thread"}),
+]  # fmt: skip
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("make", "producer", "reader", "settings"),
+    [case[1:] for case in HANGS_BEFORE],
+    ids=[case[0] for case in HANGS_BEFORE],
+)
+def test_long_streams_never_wait_on_the_runners_slots(
+    make: Any, producer: Any, reader: Any, settings: dict[str, Any]
+) -> None:
+    producer_settings = {"stream": True} if producer is sync_numbered else {}
+    pipe = pipeline(
+        [
+            node(producer, "n", "items", name="producer", buffer=2,
+                 **producer_settings, **settings),
+            node(reader, "items", "a", name="reader_a", **settings),
+            node(reader, "items", "b", name="reader_b", **settings),
+        ]
+    )  # fmt: skip
+    outputs = make().run(pipe, DataCatalog({"n": MemoryDataset(200)}))
+    assert outputs["a"].load() == outputs["b"].load() == sum(range(200))
+
+
+@pytest.mark.timeout(60)
+def test_process_readers_of_a_long_stream_on_parallel_runner() -> None:
+    from dagloop.io import SharedMemoryDataCatalog
+    from dagloop.runner import ParallelRunner
+
+    pipe = pipeline(
+        [
+            node(numbered, "n", "items", name="producer", buffer=2),
+            node(process_total, "items", "a", name="reader_a"),
+            node(process_total, "items", "b", name="reader_b"),
+        ]
+    )
+    outputs = ParallelRunner(max_workers=1).run(
+        pipe, SharedMemoryDataCatalog({"n": MemoryDataset(200)})
+    )
+    assert outputs["a"].load() == outputs["b"].load() == sum(range(200))

@@ -122,6 +122,11 @@ class RunContext:
     rates: Mapping[str, tuple[RateLimit, ...]] = field(default_factory=dict)
     #: The run's streaming edges, by dataset name (see ``_streams``).
     streams: Mapping[str, Stream] = field(default_factory=dict)
+    #: The names of the nodes producing or reading a stream.
+    streaming: frozenset[str] = frozenset()
+    #: Threads for those of them that run in threads, one each: apart from
+    #: the runner's, which other nodes may fill.
+    stream_threads: Placement | None = None
 
     def quotas(self, node: Node) -> tuple[RateLimit, ...]:
         """The quotas ``node``'s attempts draw from, in tag order (none, mostly)."""
@@ -156,6 +161,13 @@ def run_node(ctx: RunContext, node: Node) -> Awaitable[None]:
     if ctx.is_async:
         _check_generator(node)
     place = ctx.placements.for_node(node)
+    if ctx.streams and node.name in ctx.streaming:
+        # A stream's nodes run together for its whole life: a slot held by one
+        # while another waits for it would stop the stream for good. They
+        # take no admission slot, and their threads are the stream's own.
+        if place.name == "thread":
+            place = ctx.stream_threads or place
+        return _start(node, ctx, place)
     if place.admission is None:
         return _start(node, ctx, place)
     return _admitted(node, ctx, place, place.admission)
@@ -305,7 +317,16 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
         for stream in readers:
             stream.close_reader(node.name)
     if node._is_stream:
-        await _produce(node, outputs, ctx)
+        try:
+            await _produce(node, outputs, ctx, place)
+        except Exception as exc:  # raised in the producer's body, as it ran
+            node._log_failure(exc)
+            if "on_node_error" in ctx.hooks.active:
+                await ctx.hooks.call(
+                    "on_node_error", error=exc, node=node, inputs=inputs,
+                    **_hook_args(ctx),
+                )  # fmt: skip
+            raise
         for name in confirms:
             await ctx.catalog.confirm(name)
         return
@@ -349,13 +370,15 @@ async def _stream_input(stream: Stream, node: Node, place: Placement) -> Any:
     return [item async for item in reader]
 
 
-async def _produce(node: Node, outputs: dict[str, Any], ctx: RunContext) -> None:
+async def _produce(
+    node: Node, outputs: dict[str, Any], ctx: RunContext, place: Placement
+) -> None:
     """Feed a streaming node's items to its readers; with a saver among them,
     save each item through the catalog as it goes (as a sync generator
     node's chunks are)."""
     ((name, items),) = outputs.items()
     if node._is_generator:  # a sync generator: its items come from where it runs
-        items = _async_items(items, ctx.placements.for_node(node))
+        items = _async_items(items, place)
     stream = ctx.streams[name]
     if not stream.saves:
         await stream.feed(items)

@@ -241,6 +241,8 @@ class Placements:
         if node.is_async:
             return self._async
         controls = node._controls  # not the properties: this is per node
+        if node._is_stream:  # a sync producer's items are made in a thread,
+            return self.by_name["thread"]  # one by one (never a worker's whole)
         name = controls.executor or self._default_sync
         if name == "inline" and (self._deadline or controls.timeout is not None):
             name = "thread"  # so that the deadline can fire

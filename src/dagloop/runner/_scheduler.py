@@ -24,6 +24,7 @@ import anyio.lowlevel
 
 from dagloop.runner._concurrency import FirstFailure
 from dagloop.runner._node_run import RunContext, run_node
+from dagloop.runner._placement import ThreadPlacement
 from dagloop.runner._streams import DEFAULT_BUFFER, SAVER, Stream
 from dagloop.runner._task_group import Spawner, node_task_group
 
@@ -88,6 +89,19 @@ class Scheduler:
         streams = self._open_streams()
         if streams:
             self._ctx.streams = streams
+            self._ctx.streaming = frozenset(
+                n.name
+                for n in self._nodes
+                if n._is_stream or any(name in streams for name in n.inputs)
+            )
+            threads = sum(
+                1
+                for n in self._nodes
+                if n.name in self._ctx.streaming and not n.is_async
+            )
+            self._ctx.stream_threads = ThreadPlacement(
+                anyio.CapacityLimiter(max(1, threads)), admit=False
+            )
             try:
                 await self._run_concurrently()
             finally:
@@ -175,7 +189,11 @@ class Scheduler:
         return streams
 
     async def _run_limited(self, node: Node) -> None:
-        """Run ``node``, holding a slot of each limiter its tags ask for."""
+        """Run ``node``, holding a slot of each limiter its tags ask for (a
+        stream's nodes hold none: see ``run_node``)."""
+        if node.name in self._ctx.streaming:
+            await run_node(self._ctx, node)
+            return
         limited = sorted(self._limiters.keys() & node._tags)
         # Always acquired in tag order, so two nodes never wait on each other.
         async with AsyncExitStack() as stack:
