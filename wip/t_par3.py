@@ -1,4 +1,0 @@
-from common import *
-if __name__ == "__main__":
-    p = pipeline([node(sgen, "n", "items", name="gen", buffer=4, stream=True), node(stotal, "items", "t", name="total")])
-    print(ParallelRunner(max_workers=4).run(p, SharedMemoryDataCatalog({"n": MemoryDataset(50)}))["t"].load(), flush=True)
