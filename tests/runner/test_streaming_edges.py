@@ -437,3 +437,28 @@ def test_process_readers_of_a_long_stream_on_parallel_runner() -> None:
         pipe, SharedMemoryDataCatalog({"n": MemoryDataset(200)})
     )
     assert outputs["a"].load() == outputs["b"].load() == sum(range(200))
+
+
+async def doubled_stream(items: Any) -> Any:
+    async for i in items:
+        yield i * 2
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_node_can_read_one_stream_and_yield_another(backend: str) -> None:
+    # producer -> transform (reads a stream, yields a stream) -> sink
+    pipe = pipeline(
+        [
+            node(numbered, "n", "items", name="producer", buffer=2),
+            node(doubled_stream, "items", "doubled", name="transform", buffer=2),
+            node(async_total, "doubled", "total", name="sink"),
+        ]
+    )
+
+    async def main() -> int:
+        outputs = await ThreadRunner().arun(
+            pipe, DataCatalog({"n": MemoryDataset(100)})
+        )
+        return int(outputs["total"].load())
+
+    assert anyio.run(main, backend=backend) == 2 * sum(range(100))

@@ -313,9 +313,11 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
         outputs = await _call(node, inputs, ctx, place)
     finally:
         # A reader the node stopped early (or never used) must not hold its
-        # producer up: its end closes with the call.
-        for stream in readers:
-            stream.close_reader(node.name)
+        # producer up: its end closes with the call (a streaming node reads
+        # as it yields: with its stream, below).
+        if not node._is_stream:
+            for stream in readers:
+                stream.close_reader(node.name)
     if node._is_stream:
         try:
             await _produce(node, outputs, ctx, place)
@@ -327,6 +329,9 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
                     **_hook_args(ctx),
                 )  # fmt: skip
             raise
+        finally:
+            for stream in readers:
+                stream.close_reader(node.name)
         for name in confirms:
             await ctx.catalog.confirm(name)
         return
