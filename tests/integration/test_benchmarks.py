@@ -92,6 +92,9 @@ def test_every_scenario_runs_every_engine(tmp_path):
     reports = {report["scenario"]: report for report in results["reports"]}
     assert set(reports) == SCENARIOS
     for name, report in reports.items():
+        # Every repetition computed the right answer (the harness would only
+        # note a wrong one and go on).
+        assert not [n for n in report["notes"] if "wrong result" in n], name
         engines = {m["engine"] for m in report["measurements"]}
         assert engines == ENGINES.get(name, ALL_THREE), (name, engines)
         # Times are positive; a peak-memory delta may be 0 at these sizes.
