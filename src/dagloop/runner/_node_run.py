@@ -175,10 +175,11 @@ def run_node(ctx: RunContext, node: Node) -> Awaitable[None]:
 
 def _start(node: Node, ctx: RunContext, place: Placement) -> Awaitable[None]:
     """The node's run, from its first input to its last confirm."""
+    body = _run_stream_node if node.name in ctx.streaming else _run_node
     if _crosses_processes(place, node, ctx):
-        run = _run_handed_over(node, ctx, place)
+        run = _run_handed_over(node, ctx, place, body)
     else:
-        run = _run_node(node, ctx, place)
+        run = body(node, ctx, place)
     if ctx.events is not None:
         return _observed(run, node, place, ctx.events, ctx.streams)
     return run
@@ -267,11 +268,16 @@ async def _observed(
         )
 
 
-async def _run_handed_over(node: Node, ctx: RunContext, place: Placement) -> None:
+async def _run_handed_over(
+    node: Node,
+    ctx: RunContext,
+    place: Placement,
+    body: Callable[[Node, RunContext, Placement], Awaitable[None]],
+) -> None:
     # Values bound for (or coming from) a worker process are copied by pickling:
     # memory datasets need not copy them again.
     with _without_copies():
-        await _run_node(node, ctx, place)
+        await body(node, ctx, place)
 
 
 async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
@@ -280,11 +286,6 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
     # coroutine per dataset.
     names, _, confirms = node._io_names
     inputs: dict[str, Any] = {}
-    streamed: list[str] = []
-    readers: list[Stream] = []
-    if ctx.streams:
-        streamed = [name for name in names if name in ctx.streams]
-        names = tuple(name for name in names if name not in ctx.streams)
     try:
         if ctx.is_async and len(names) > 1:
             inputs = await _load_concurrently(node, names, ctx, place)
@@ -301,40 +302,12 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
                     start = events.now()
                     inputs[name] = await load(name)
                     events.dataset("dataset_loaded", node.name, name, start)
-        for name in streamed:
-            inputs[name] = await _stream_input(ctx.streams[name], node, place)
-            readers.append(ctx.streams[name])
     except Exception as exc:
         exc.add_note(f"While loading the inputs of node '{node.name}'.")
         raise
     if "before_node_run" in ctx.hooks.active:
         inputs.update(await _inputs_from_hook(node, inputs, ctx))
-    try:
-        outputs = await _call(node, inputs, ctx, place)
-    finally:
-        # A reader the node stopped early (or never used) must not hold its
-        # producer up: its end closes with the call (a streaming node reads
-        # as it yields: with its stream, below).
-        if not node._is_stream:
-            for stream in readers:
-                stream.close_reader(node.name)
-    if node._is_stream:
-        try:
-            await _produce(node, outputs, ctx, place)
-        except Exception as exc:  # raised in the producer's body, as it ran
-            node._log_failure(exc)
-            if "on_node_error" in ctx.hooks.active:
-                await ctx.hooks.call(
-                    "on_node_error", error=exc, node=node, inputs=inputs,
-                    **_hook_args(ctx),
-                )  # fmt: skip
-            raise
-        finally:
-            for stream in readers:
-                stream.close_reader(node.name)
-        for name in confirms:
-            await ctx.catalog.confirm(name)
-        return
+    outputs = await _call(node, inputs, ctx, place)
     try:
         if outputs and node._is_generator:
             await _stream_outputs(node, outputs, ctx, place)
@@ -360,6 +333,69 @@ async def _run_node(node: Node, ctx: RunContext, place: Placement) -> None:
         raise
     for name in confirms:
         await ctx.catalog.confirm(name)
+
+
+async def _run_stream_node(node: Node, ctx: RunContext, place: Placement) -> None:
+    """``_run_node`` for a node producing or reading a stream (rare: kept off
+    the common path). Stream inputs come from their readers, closed when the
+    node is done with them; a producer's items go to its stream."""
+    names, _, confirms = node._io_names
+    inputs: dict[str, Any] = {}
+    readers = [ctx.streams[name] for name in names if name in ctx.streams]
+    try:
+        try:
+            for name in names:
+                stream = ctx.streams.get(name)
+                inputs[name] = (
+                    await _load_one(node, name, ctx)
+                    if stream is None
+                    else await _stream_input(stream, node, place)
+                )
+        except Exception as exc:
+            exc.add_note(f"While loading the inputs of node '{node.name}'.")
+            raise
+        if "before_node_run" in ctx.hooks.active:
+            inputs.update(await _inputs_from_hook(node, inputs, ctx))
+        outputs = await _call(node, inputs, ctx, place)
+        if node._is_stream:
+            await _produce_reporting(node, inputs, outputs, ctx, place)
+        else:
+            try:
+                for name, data in outputs.items():
+                    await _save_one(node, name, data, ctx)
+            except Exception as exc:
+                exc.add_note(
+                    f"While saving the outputs of node '{node.name}' (outputs saved "
+                    f"before the failure are kept)."
+                )
+                raise
+    finally:
+        # A reader the node stopped early (or never used) must not hold its
+        # producer up; a producer reads as it yields, so its readers close here.
+        for stream in readers:
+            stream.close_reader(node.name)
+    for name in confirms:
+        await ctx.catalog.confirm(name)
+
+
+async def _produce_reporting(
+    node: Node,
+    inputs: dict[str, Any],
+    outputs: dict[str, Any],
+    ctx: RunContext,
+    place: Placement,
+) -> None:
+    """Feed the stream; an error raised in the producer's body, as it runs,
+    is reported as ``_call`` reports a node's failure."""
+    try:
+        await _produce(node, outputs, ctx, place)
+    except Exception as exc:
+        node._log_failure(exc)
+        if "on_node_error" in ctx.hooks.active:
+            await ctx.hooks.call(
+                "on_node_error", error=exc, node=node, inputs=inputs, **_hook_args(ctx)
+            )
+        raise
 
 
 async def _stream_input(stream: Stream, node: Node, place: Placement) -> Any:
@@ -483,7 +519,7 @@ async def _call(
     node._start(inputs)
     try:
         args, kwargs = node._call_arguments(inputs)
-        quotas = ctx.quotas(node)
+        quotas = ctx.quotas(node) if ctx.rates else ()
         if node.retries:
             outputs = await _call_with_retries(
                 node, args, kwargs, place, ctx.events, quotas
