@@ -79,6 +79,25 @@ def stop_hosts(apis: dict[str, LocalAPI]) -> None:
         api.close()
 
 
+def _send_json(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    body: Any,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Answer ``handler``'s request with ``body`` as JSON."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    for name, value in {
+        "Content-Type": "application/json",
+        "Content-Length": str(len(data)),
+        **(headers or {}),
+    }.items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 def _make_server(host: str, delay: float, stats: HostStats) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = (
@@ -108,12 +127,7 @@ def _make_server(host: str, delay: float, stats: HostStats) -> ThreadingHTTPServ
                 # this one still counted.
                 with stats.lock:
                     stats.in_flight -= 1
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            _send_json(self, status, body)
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # quiet
@@ -146,17 +160,7 @@ class PagedAPI:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                status, body, headers = api._answer(self.path)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in {
-                    "Content-Type": "application/json",
-                    "Content-Length": str(len(data)),
-                    **headers,
-                }.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                _send_json(self, *api._answer(self.path))
 
             def log_message(self, format: str, *args: Any) -> None:
                 return  # quiet
